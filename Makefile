@@ -1,0 +1,39 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate lint bench demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m app serve
+
+migrate: $(STAMP)
+	$(BIN)/python -m app migrate
+
+demo: $(STAMP)
+	$(BIN)/python -m app demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	./scripts/ensure-chromium
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_dispatch.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Who is calling: passwords, access tokens and the request's actor."""

@@ -1,0 +1,40 @@
+"""Settings from the environment (and `.env`), read once."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "prod"] = "dev"
+    # postgresql+asyncpg://…; unset means an embedded PostgreSQL under data_dir.
+    database_url: SecretStr | None = None
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # HMAC key for access tokens; generated once into data_dir when unset.
+    secret_key: SecretStr | None = None
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    max_body_bytes: int = 64 * 1024
+    # Allowed clock skew for times entered by people and devices.
+    future_skew_seconds: int = 120
+    db_pool_size: int = 10
+
+    # Live events and background work.
+    instance_name: str = ""  # shown by /api/v1/realtime/status; defaults to host:pid
+    ws_queue_size: int = Field(default=1000, ge=10)  # per subscriber; past it, disconnected
+    ws_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_ping_interval_seconds: float = Field(default=10.0, gt=0)  # protocol pings find dead peers
+    event_poll_seconds: float = Field(default=1.0, gt=0)  # fallback when a NOTIFY is missed
+    worker_interval_seconds: float = Field(default=0.5, gt=0)  # timers: offer expiry, clocks
+    event_retention_hours: int = Field(default=24, ge=24)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Dispatch rules (pure): which unit to offer an incident to, and which status may follow which."""

@@ -1,0 +1,32 @@
+"""ORM tables, one file each, on one declarative base."""
+
+from app.models.area import Area
+from app.models.assignment import Assignment
+from app.models.audit_entry import AuditEntry
+from app.models.base import Base
+from app.models.clock import Clock
+from app.models.detention import Detention
+from app.models.event import Event, EventRetention
+from app.models.idempotency_key import IdempotencyKey
+from app.models.incident import Incident
+from app.models.incident_override import IncidentOverride
+from app.models.place_of_safety import PlaceOfSafety
+from app.models.unit import Unit
+from app.models.user import User
+
+__all__ = [
+    "Area",
+    "Assignment",
+    "AuditEntry",
+    "Base",
+    "Clock",
+    "Detention",
+    "Event",
+    "EventRetention",
+    "IdempotencyKey",
+    "Incident",
+    "IncidentOverride",
+    "PlaceOfSafety",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,55 @@
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.area import Area
+    from app.models.assignment import Assignment
+    from app.models.incident_override import IncidentOverride
+    from app.models.user import User
+
+INCIDENT_STATUSES = ("open", "dispatched", "on_scene", "closed")
+
+
+class Incident(TimestampMixin, Base):
+    """A call about a person in mental-health crisis, as taken, with the rules' decision.
+
+    `decision` is the rule engine's decision as made at intake and never changes; a human
+    override sits beside it in `incident_overrides`, and `effective_outcome` says which applies.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_area_id_created_at", "area_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    source: Mapped[str] = mapped_column(String(30))
+    category: Mapped[str] = mapped_column(String(40))
+    reported_at: Mapped[datetime]
+    location_description: Mapped[str] = mapped_column(String(500))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    location_kind: Mapped[str] = mapped_column(String(30))
+    person: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    circumstances: Mapped[str | None] = mapped_column(Text)
+    # Who is calling (e.g. the officer on scene): name, role, phone. Shared with responders.
+    caller: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    risk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    effective_outcome: Mapped[str] = mapped_column(String(40))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    area: Mapped["Area"] = relationship(lazy="raise")
+    created_by: Mapped["User"] = relationship(foreign_keys=[created_by_id], lazy="raise")
+    overrides: Mapped[list["IncidentOverride"]] = relationship(
+        lazy="raise", order_by="IncidentOverride.id"
+    )
+    assignments: Mapped[list["Assignment"]] = relationship(lazy="raise", order_by="Assignment.id")

@@ -1,0 +1,148 @@
+"""One websocket subscriber: replay from `after`, then live, with no gap and no duplicate.
+
+Order of work: subscribe to the hub first (live events from then on are queued), then replay
+from the table every visible event with id > after, then send queued events, skipping any id
+already sent. Every event id at or below the hub's position at subscription time was committed
+before it, so replay finds it; every later one reaches the queue. A database session is held only
+for each replay page or command, never for the life of the socket.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.models.event import Event, EventRetention
+from app.realtime.audience import Viewer, sees_restricted, sql_filter
+from app.realtime.hub import OVERFLOW, Hub, Subscription
+from app.realtime.wire import control, render
+
+log = logging.getLogger(__name__)
+
+REPLAY_PAGE = 500
+SEND_TIMEOUT = 10.0
+
+CLOSE_TOO_SLOW = 4008
+CommandHandler = Callable[[Viewer, dict[str, Any]], Awaitable[str]]
+
+
+class SubscriberStream:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        viewer: Viewer,
+        *,
+        hub: Hub,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        on_command: CommandHandler,
+        send_timeout: float = SEND_TIMEOUT,
+    ) -> None:
+        self.websocket = websocket
+        self.viewer = viewer
+        self.hub = hub
+        self.sessionmaker = sessionmaker
+        self.on_command = on_command
+        self.send_timeout = send_timeout
+        self.last_sent = 0
+        self._send_lock = asyncio.Lock()
+
+    async def run(self, after: int | None) -> None:
+        subscription = self.hub.subscribe(self.viewer)
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            self.last_sent = subscription.start_after
+            if after is not None:
+                await self._replay(after)
+            tasks = [
+                asyncio.create_task(self._forward(subscription)),
+                asyncio.create_task(self._receive()),
+            ]
+            # Whichever ends first (client gone, too slow, send timed out) ends the other.
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        except (WebSocketDisconnect, ConnectionError, TimeoutError):
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.hub.unsubscribe(subscription)
+
+    async def send(self, message: str) -> None:
+        async with self._send_lock:
+            await asyncio.wait_for(self.websocket.send_text(message), self.send_timeout)
+
+    async def _replay(self, after: int) -> None:
+        async with self.sessionmaker() as session:
+            purged_through = await session.scalar(select(EventRetention.purged_through)) or 0
+        if after < purged_through:
+            # Events after the cursor are gone: the client must reload current state.
+            await self.send(
+                control("resync", reason="cursor_too_old", oldest_retained_after=purged_through)
+            )
+            return
+        cursor = after
+        while True:
+            async with self.sessionmaker() as session:
+                rows = (
+                    (
+                        await session.execute(
+                            select(Event.__table__)
+                            .where(Event.id > cursor, sql_filter(self.viewer))
+                            .order_by(Event.id)
+                            .limit(REPLAY_PAGE)
+                        )
+                    )
+                    .mappings()
+                    .all()
+                )
+            for row in rows:
+                full, public = render(row)
+                await self.send(
+                    full if sees_restricted(self.viewer, row["unit_callsign"]) else public
+                )
+                cursor = row["id"]
+            if len(rows) < REPLAY_PAGE:
+                break
+        self.last_sent = max(self.last_sent, cursor)
+
+    async def _forward(self, subscription: Subscription) -> None:
+        while True:
+            item = await subscription.queue.get()
+            if item is OVERFLOW:
+                await self.websocket.close(
+                    CLOSE_TOO_SLOW, "too slow: reconnect with after=<last event id>"
+                )
+                return
+            event_id, message = item
+            if event_id <= self.last_sent:
+                continue  # already sent by replay
+            await self.send(message)
+            self.last_sent = event_id
+
+    async def _receive(self) -> None:
+        while True:
+            raw = await self.websocket.receive_text()
+            try:
+                message = json.loads(raw)
+                kind = message.get("type") if isinstance(message, dict) else None
+            except ValueError:
+                kind, message = None, {}
+            if kind == "ping":
+                await self.send(control("pong"))
+            elif isinstance(kind, str) and kind:
+                await self.send(await self.on_command(self.viewer, message))
+            else:
+                await self.send(
+                    control("error", code="bad_message", message='Send JSON like {"type": "ping"}.')
+                )
+
+
+async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.close(code, reason)

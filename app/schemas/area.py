@@ -1,0 +1,63 @@
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from app.schemas.common import InputModel, OutputModel
+from app.schemas.incident import Category
+from app.schemas.place_of_safety import PlaceType
+
+AreaCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+class RcrpScope(InputModel):
+    # The categories in scope of RCRP in this area; null means all of them.
+    categories: list[Category] | None = None
+    # The youngest age in scope; younger people are outside RCRP here (police_standard).
+    min_age: Annotated[int, Field(ge=0, le=120)] = 0
+
+
+class HandoverGoal(InputModel):
+    goal: Annotated[int, Field(ge=5, le=24 * 60)]
+    warning: Annotated[int, Field(ge=1, le=24 * 60)]
+
+
+# Per type of place: a goal of its own, or null for no handover goal there.
+GoalsByPlaceType = dict[PlaceType, HandoverGoal | None]
+
+
+class AreaFields(InputModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    rule_set: Annotated[str, StringConstraints(min_length=1, max_length=80)] = "default"
+    rcrp_scope: RcrpScope = Field(default_factory=RcrpScope)
+    handover_goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
+    handover_warning_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 45
+    ack_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
+    handover_goals_by_place_type: GoalsByPlaceType = Field(default_factory=dict)
+
+
+class AreaCreate(AreaFields):
+    code: AreaCode
+
+
+class AreaUpdate(InputModel):
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
+    rule_set: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    rcrp_scope: RcrpScope | None = None
+    handover_goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
+    handover_warning_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    ack_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] | None = None
+    handover_goals_by_place_type: GoalsByPlaceType | None = None
+
+
+class AreaOut(OutputModel):
+    code: str
+    name: str
+    rule_set: str
+    rcrp_scope: RcrpScope
+    handover_goal_minutes: int
+    handover_warning_minutes: int
+    ack_timeout_seconds: int
+    handover_goals_by_place_type: dict[str, HandoverGoal | None]

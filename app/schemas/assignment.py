@@ -1,0 +1,59 @@
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
+
+from app.schemas.common import InputModel, OutputModel, UtcDatetime
+from app.schemas.unit import Callsign, UnitKind
+
+AssignmentStatus = Literal[
+    "offered", "accepted", "declined", "expired", "cancelled", "en_route", "on_scene", "cleared"
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class AssignmentOut(OutputModel):
+    id: int
+    incident_id: int
+    unit: str
+    unit_kind: UnitKind
+    status: AssignmentStatus
+    offered_at: UtcDatetime
+    expires_at: UtcDatetime
+    responded_at: UtcDatetime | None
+    decline_reason: str | None
+    advice: str | None = None
+    s136_used: bool | None = None
+    advice_at: UtcDatetime | None = None
+    # "auto" when the service chose the unit; else the username who dispatched by hand.
+    offered_by: str
+
+
+class DeclineRequest(InputModel):
+    reason: Reason
+
+
+class AdviceRequest(InputModel):
+    """The nurse desk's advice to the officer, and whether s136 was then used. Clears the
+    assignment."""
+
+    advice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    s136_used: bool
+
+
+class StatusRequest(InputModel):
+    status: Literal["en_route", "on_scene", "cleared"]
+
+
+class DispatchRequest(InputModel):
+    """Dispatch by hand: to the named unit, or (unit left out) the best available one."""
+
+    kind: UnitKind = "triage_car"
+    unit: Callsign | None = None
+    # Supervisors only: offer even to a unit that is busy or not available.
+    force: bool = False
+
+
+class ReassignRequest(InputModel):
+    unit: Callsign | None = None
+    force: bool = False
+    reason: Reason | None = None

@@ -1,0 +1,156 @@
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictBool, StringConstraints
+
+from app.schemas.common import InputModel, OutputModel, UtcDatetime
+
+Power = Literal["s136", "s135"]
+Consultee = Literal["mh_nurse", "doctor", "paramedic", "amhp", "other"]
+Vehicle = Literal["ambulance", "police_vehicle", "other_health_vehicle", "other", "none"]
+Gender = Literal["female", "male", "other", "not_known"]
+Ethnicity = Literal["white", "black", "asian", "mixed", "other", "not_known"]
+Outcome = Literal[
+    "admitted_informally",
+    "detained_s2",
+    "detained_s3",
+    "discharged_with_referral",
+    "no_further_action",
+]
+ClockKind = Literal["handover", "assessment", "detention", "welfare_check"]
+ClockState = Literal["waiting", "warning", "breached", "handed_over", "stopped"]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Who = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Consultation(InputModel):
+    who: Consultee
+    at: UtcDatetime
+
+
+class DetainedPerson(InputModel):
+    age: Annotated[int, Field(ge=0, le=120)] | None = None
+    gender: Gender = "not_known"
+    ethnicity: Ethnicity = "not_known"
+
+
+class DetentionCreate(InputModel):
+    power: Power = "s136"
+    detained_at: UtcDatetime
+    # S1: who was consulted before detaining, or why that was not practicable.
+    consulted: Consultation | None = None
+    not_consulted_reason: Reason | None = None
+    # Null when not yet known.
+    place_of_safety_id: int | None = None
+    # S4: a police station for an adult needs an inspector's authority and the reason.
+    police_station_reason: Reason | None = None
+    authorised_by: Who | None = None
+    vehicle: Vehicle
+    # S6: for a police vehicle, whether an ambulance was requested and why it was not used.
+    ambulance_requested: StrictBool | None = None
+    police_vehicle_reason: Reason | None = None
+    person: DetainedPerson = Field(default_factory=DetainedPerson)
+
+
+class TimeRecord(InputModel):
+    """A time as it happened; may be entered late, not more than 2 minutes ahead."""
+
+    at: UtcDatetime
+
+
+class ArrivalRecord(TimeRecord):
+    # The place arrived at, if not chosen when the detention was recorded (or changed since).
+    place_of_safety_id: int | None = None
+
+
+class HandoverRecord(TimeRecord):
+    received_by: Who
+
+
+class HandoverAgreement(InputModel):
+    """Both sides agree a longer handover for this incident (applies to the running clock)."""
+
+    goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)]
+    agreed_by: Who
+    reason: Reason
+
+
+class ExtensionRecord(TimeRecord):
+    hours: Annotated[int, Field(ge=1, le=12)]
+    doctor: Who
+    reason: Reason
+    # At a police station a superintendent must also approve.
+    superintendent: Who | None = None
+
+
+class WelfareCheckRecord(TimeRecord):
+    by: Who
+
+
+class OutcomeRecord(TimeRecord):
+    outcome: Outcome
+
+
+class ClockOut(OutputModel):
+    kind: ClockKind
+    state: ClockState
+    started_at: UtcDatetime
+    deadline_at: UtcDatetime
+    elapsed_minutes: int
+    goal_minutes: int
+    warning_minutes: int | None
+    agreed: bool
+    stopped_at: UtcDatetime | None
+    within_goal: bool | None
+    outcome: str | None
+
+
+class DetentionOut(OutputModel):
+    id: int
+    incident_id: int
+    power: Power
+    detained_at: UtcDatetime
+    consulted: Consultation | None
+    not_consulted_reason: str | None
+    place_of_safety_id: int | None
+    place_of_safety: str | None
+    place_type: str
+    police_station_reason: str | None
+    authorised_by: str | None
+    review_required: bool
+    vehicle: Vehicle
+    ambulance_requested: bool | None
+    police_vehicle_reason: str | None
+    person: DetainedPerson
+    unit: str | None
+    arrived_at: UtcDatetime | None
+    handover_at: UtcDatetime | None
+    received_by: str | None
+    handover_agreed_by: str | None
+    handover_agreed_reason: str | None
+    assessment_at: UtcDatetime | None
+    extension_hours: int
+    extension_at: UtcDatetime | None
+    extension_by: str | None
+    extension_reason: str | None
+    extension_superintendent: str | None
+    outcome: Outcome | None
+    ended_at: UtcDatetime | None
+    clocks: list[ClockOut]
+
+
+class HandoverOut(OutputModel):
+    incident_id: int
+    detention_id: int
+    place_of_safety: str | None
+    place_of_safety_id: int | None
+    place_of_safety_type: str
+    unit: str | None
+    arrived_at: UtcDatetime
+    deadline_at: UtcDatetime
+    elapsed_minutes: int
+    goal_minutes: int
+    warning_minutes: int | None
+    state: ClockState
+    within_goal: bool | None
+    agreed: bool
+    handed_over_at: UtcDatetime | None

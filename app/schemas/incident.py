@@ -1,0 +1,132 @@
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
+
+from app.schemas.assignment import AssignmentOut
+from app.schemas.common import InputModel, OutputModel, ShortText, Text, UtcDatetime
+from app.schemas.decision import Decision, Outcome
+
+Source = Literal[
+    "police_999", "police_101", "ambulance_999", "nhs_111", "health_setting", "officer_on_scene"
+]
+Category = Literal[
+    "concern_for_welfare",
+    "mental_health_crisis",
+    "walkout_from_health_setting",
+    "awol_detained_patient",
+    "transport_request",
+    "s136_handover",
+    "medical",
+    "other",
+]
+LocationKind = Literal["public_place", "private_dwelling", "health_setting", "custody", "other"]
+IncidentStatus = Literal["open", "dispatched", "on_scene", "closed"]
+Gender = Literal["female", "male", "other", "not_known"]
+Flag = StrictBool | None  # true, false, or null: not asked
+
+
+class Location(InputModel):
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+    ]
+    lat: Annotated[StrictFloat | StrictInt, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[StrictFloat | StrictInt, Field(ge=-180, le=180)] | None = None
+    kind: LocationKind
+
+
+class Person(InputModel):
+    name: ShortText | None = None
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
+    gender: Gender | None = None
+    language: Annotated[str, StringConstraints(max_length=40)] | None = None
+    communication_needs: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class Caller(InputModel):
+    name: ShortText | None = None
+    # e.g. "PC 1234, Nottinghamshire Police" or "ward nurse"
+    role: ShortText | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class Risk(InputModel):
+    crime_in_progress: Flag = None
+    crime_committed: Flag = None
+    weapon: Flag = None
+    violence_to_others: Flag = None
+    immediate_risk_to_life: Flag = None
+    serious_harm: Flag = None
+    self_harm: Flag = None
+    suicidal: Flag = None
+    intoxicated: Flag = None
+    medical_emergency: Flag = None
+
+
+class Context(InputModel):
+    known_to_mh_services: Flag = None
+    crisis_plan: Flag = None
+    liable_to_detention_under_mha: Flag = None
+    health_setting_checks_done: Flag = None
+    caller_is_health_professional: Flag = None
+
+
+class IncidentCreate(InputModel):
+    """What a call handler takes. Risk and context questions left out count as not asked."""
+
+    # The area's code; defaults to the signed-in user's own area.
+    area: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    source: Source
+    category: Category
+    # When the call came in; defaults to now. Up to 2 minutes in the future (clock skew).
+    reported_at: UtcDatetime | None = None
+    location: Location
+    person: Person = Field(default_factory=Person)
+    circumstances: Text | None = None
+    caller: Caller = Field(default_factory=Caller)
+    risk: Risk = Field(default_factory=Risk)
+    context: Context = Field(default_factory=Context)
+
+
+class OverrideCreate(InputModel):
+    outcome: Outcome
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class OverrideOut(OutputModel):
+    outcome: Outcome
+    police_attendance: bool
+    previous_outcome: Outcome
+    reason: str | None
+    by: str
+    at: UtcDatetime
+
+
+class IncidentOut(BaseModel):
+    id: int
+    area: str
+    source: Source
+    category: Category
+    reported_at: UtcDatetime
+    location: Location
+    person: Person
+    circumstances: str | None
+    caller: Caller
+    risk: Risk
+    context: Context
+    status: IncidentStatus
+    decision: Decision
+    # The outcome in force: the latest override's, else the rules'.
+    effective_outcome: Outcome
+    override: OverrideOut | None = None
+    overrides: list[OverrideOut] = []
+    assignments: list[AssignmentOut] = []
+    created_by: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    # Pass as `cursor` to get the next (older) page; null on the last page.
+    next_cursor: str | None

@@ -1,0 +1,81 @@
+"""The handover board: every handover clock with its place, unit and state."""
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clocks
+from app.auth.actor import Actor
+from app.errors import Unprocessable
+from app.models import Clock, Detention, Event, PlaceOfSafety
+from app.schemas.detention import HandoverOut
+from app.services.detention_clocks import db_now, spec_of
+
+STATES = ("open", "handed_over", "all")
+
+
+def period(from_: date | datetime | None, to: date | datetime | None, now: datetime):
+    try:
+        return clocks.parse_period(from_, to, now)
+    except clocks.ClockError as exc:
+        raise Unprocessable(exc.code, str(exc), exc.field) from exc
+
+
+async def list_handovers(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    state: str,
+    from_: date | datetime | None,
+    to: date | datetime | None,
+) -> list[HandoverOut]:
+    now = await db_now(session)
+    query = (
+        select(Clock, Detention, PlaceOfSafety)
+        .join(Detention, Detention.id == Clock.detention_id)
+        .outerjoin(PlaceOfSafety, PlaceOfSafety.id == Detention.place_of_safety_id)
+        .where(Clock.kind == "handover", Clock.area_id == actor.area_id)
+        .order_by(Clock.started_at)
+    )
+    if state == "open":
+        query = query.where(Clock.stopped_at.is_(None))
+    elif state == "handed_over":
+        query = query.where(Clock.stopped_at.is_not(None))
+    if from_ is not None or to is not None or state != "open":
+        start, end = period(from_, to, now)
+        query = query.where(Clock.started_at >= start, Clock.started_at < end)
+    rows = (await session.execute(query)).all()
+    result = []
+    for clock, detention, place in rows:
+        st = clocks.state_at(spec_of(clock), now, clock.stopped_at)
+        result.append(
+            HandoverOut(
+                incident_id=clock.incident_id,
+                detention_id=detention.id,
+                place_of_safety=place.name if place else None,
+                place_of_safety_id=detention.place_of_safety_id,
+                place_of_safety_type=detention.place_type,
+                unit=detention.unit_callsign,
+                arrived_at=clock.started_at,
+                deadline_at=st.deadline_at,
+                elapsed_minutes=st.elapsed_minutes,
+                goal_minutes=clock.goal_minutes,
+                warning_minutes=clock.warning_minutes,
+                state=st.state,
+                within_goal=st.within_goal,
+                agreed=clock.agreed,
+                handed_over_at=clock.stopped_at,
+            )
+        )
+    return result
+
+
+async def recent_escalations(*, session: AsyncSession, actor: Actor, limit: int = 50) -> list[dict]:
+    rows = await session.scalars(
+        select(Event)
+        .where(Event.area_id == actor.area_id, Event.type == "escalation.raised")
+        .order_by(Event.id.desc())
+        .limit(limit)
+    )
+    return [{"id": e.id, "at": e.at, **e.data} for e in rows]

@@ -1,0 +1,263 @@
+"""Incidents: intake, the routing decision, overrides and reads (each read of person data is
+audited)."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app import rcrp
+from app.auth.actor import Actor
+from app.errors import AppError, NotFound, Unprocessable
+from app.models import Area, Assignment, Incident, IncidentOverride
+from app.realtime import events
+from app.realtime.outbox import emit
+from app.schemas.common import utcnow
+from app.schemas.incident import IncidentCreate, IncidentOut, OverrideCreate, OverrideOut
+from app.services import assignments, audit, dispatch
+from app.services.areas import get_by_code, scope_of
+
+FUTURE_SKEW = timedelta(minutes=2)
+SUPERVISOR_ROLES = frozenset({"supervisor"})
+
+
+def check_not_future(at: datetime, field: str, *, now: datetime | None = None) -> None:
+    """Times are recorded as they happened; a time ahead of now beyond clock skew is refused."""
+    if at > (now or utcnow()) + FUTURE_SKEW:
+        raise Unprocessable(
+            "time_in_future", f"{field} is in the future (more than 2 minutes ahead of now).", field
+        )
+
+
+def to_case(data: IncidentCreate) -> rcrp.Case:
+    return rcrp.Case(
+        source=data.source,
+        category=data.category,
+        location_kind=data.location.kind,
+        age=data.person.age,
+        risk=data.risk.model_dump(),
+        context=data.context.model_dump(),
+    )
+
+
+def decide(data: IncidentCreate, area: Area) -> rcrp.Decision:
+    return rcrp.decide(to_case(data), rcrp.load_rule_set(area.rule_set), scope_of(area))
+
+
+async def _area_for(data: IncidentCreate, *, session: AsyncSession, actor: Actor) -> Area:
+    area = await get_by_code(data.area or actor.area_code, session=session, field="area")
+    if area.id != actor.area_id:
+        raise AppError(403, "forbidden", "You may act only in your own area.")
+    return area
+
+
+async def preview(data: IncidentCreate, *, session: AsyncSession, actor: Actor) -> rcrp.Decision:
+    area = await _area_for(data, session=session, actor=actor)
+    if data.reported_at is not None:
+        check_not_future(data.reported_at, "reported_at")
+    return decide(data, area)
+
+
+async def create(data: IncidentCreate, *, session: AsyncSession, actor: Actor) -> Incident:
+    area = await _area_for(data, session=session, actor=actor)
+    # Defaults to the database's clock, like created_at, so the two agree.
+    reported_at = data.reported_at or await session.scalar(select(func.now()))
+    check_not_future(reported_at, "reported_at")
+    decision = decide(data, area)
+    incident = Incident(
+        area_id=area.id,
+        source=data.source,
+        category=data.category,
+        reported_at=reported_at,
+        location_description=data.location.description,
+        lat=data.location.lat,
+        lon=data.location.lon,
+        location_kind=data.location.kind,
+        person=data.person.model_dump(),
+        circumstances=data.circumstances,
+        caller=data.caller.model_dump(),
+        risk=data.risk.model_dump(),
+        context=data.context.model_dump(),
+        status="open",
+        decision=decision.as_dict(),
+        effective_outcome=decision.outcome,
+        created_by_id=actor.user_id,
+        updated_by_id=actor.user_id,
+    )
+    session.add(incident)
+    await session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="incident.create",
+        subject_type="incident",
+        subject_id=incident.id,
+        detail={"outcome": decision.outcome, "rules_version": decision.rules_version},
+    )
+    emit(session, events.incident_event(incident))
+    await dispatch.dispatch_needed(incident, session=session)
+    return await _load(incident.id, session=session)
+
+
+def _with_relations(query: Select[tuple[Incident]]) -> Select[tuple[Incident]]:
+    return query.options(
+        selectinload(Incident.area),
+        selectinload(Incident.created_by),
+        selectinload(Incident.overrides).selectinload(IncidentOverride.user),
+        selectinload(Incident.assignments).options(
+            selectinload(Assignment.unit), selectinload(Assignment.offered_by)
+        ),
+    )
+
+
+async def _load(incident_id: int, *, session: AsyncSession) -> Incident:
+    incident = await session.scalar(
+        _with_relations(select(Incident).where(Incident.id == incident_id)).execution_options(
+            populate_existing=True
+        )
+    )
+    if incident is None:
+        raise NotFound(f"Incident {incident_id}")
+    return incident
+
+
+async def get(incident_id: int, *, session: AsyncSession, actor: Actor) -> Incident:
+    incident = await _load(incident_id, session=session)
+    # Need to know: another area's incident is not disclosed, not even that it exists; a crew or
+    # nurse desk sees the full record only of an incident their unit has taken.
+    unit_may_see = actor.role in ("call_handler", "supervisor") or await assignments.unit_has_taken(
+        incident_id, actor.unit_callsign, session=session
+    )
+    if incident.area_id != actor.area_id or not unit_may_see:
+        raise NotFound(f"Incident {incident_id}")
+    audit.record(
+        session=session,
+        actor=actor,
+        action="incident.read",
+        subject_type="incident",
+        subject_id=incident.id,
+    )
+    return incident
+
+
+async def list_page(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    statuses: list[str] | None,
+    mine: bool,
+    since: datetime | None,
+    limit: int,
+    before_id: int | None,
+) -> tuple[list[Incident], int | None]:
+    """Newest first; returns the page and the id to continue before, if there is more."""
+    query = select(Incident).where(Incident.area_id == actor.area_id)
+    if statuses is not None:
+        query = query.where(Incident.status.in_(statuses))
+    if mine:
+        query = query.where(Incident.created_by_id == actor.user_id)
+    if since is not None:
+        query = query.where(Incident.created_at >= since)
+    if before_id is not None:
+        query = query.where(Incident.id < before_id)
+    rows = list(
+        await session.scalars(_with_relations(query.order_by(Incident.id.desc()).limit(limit + 1)))
+    )
+    page, more = rows[:limit], len(rows) > limit
+    if page:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="incident.list",
+            subject_type="incident",
+            detail={"incident_ids": [i.id for i in page]},
+        )
+    return page, (page[-1].id if more else None)
+
+
+async def override(
+    incident_id: int, data: OverrideCreate, *, session: AsyncSession, actor: Actor
+) -> Incident:
+    if actor.role not in SUPERVISOR_ROLES and not data.reason:
+        raise Unprocessable(
+            "reason_required", "A call handler's override needs a reason.", "reason"
+        )
+    incident = await session.scalar(
+        select(Incident).where(Incident.id == incident_id).with_for_update()
+    )
+    if incident is None or incident.area_id != actor.area_id:
+        raise NotFound(f"Incident {incident_id}")
+    if incident.status == "closed":
+        raise AppError(409, "incident_closed", "A closed incident's decision cannot be overridden.")
+    session.add(
+        IncidentOverride(
+            incident_id=incident.id,
+            outcome=data.outcome,
+            previous_outcome=incident.effective_outcome,
+            reason=data.reason or None,
+            user_id=actor.user_id,
+        )
+    )
+    incident.effective_outcome = data.outcome
+    incident.updated_by_id = actor.user_id
+    audit.record(
+        session=session,
+        actor=actor,
+        action="incident.override",
+        subject_type="incident",
+        subject_id=incident.id,
+        detail={"from": incident.decision["outcome"], "to": data.outcome, "reason": data.reason},
+    )
+    await session.flush()
+    override_info = {"outcome": data.outcome, "reason": data.reason or None, "by": actor.username}
+    emit(session, events.incident_event(incident, override=override_info))
+    await dispatch.dispatch_needed(incident, session=session)
+    return await _load(incident.id, session=session)
+
+
+def _override_out(row: IncidentOverride) -> OverrideOut:
+    return OverrideOut(
+        outcome=row.outcome,
+        police_attendance=row.outcome in rcrp.POLICE_OUTCOMES,
+        previous_outcome=row.previous_outcome,
+        reason=row.reason,
+        by=row.user.username,
+        at=row.created_at,
+    )
+
+
+def to_out(incident: Incident) -> IncidentOut:
+    overrides = [_override_out(o) for o in incident.overrides]
+    return IncidentOut.model_validate(
+        {
+            "id": incident.id,
+            "area": incident.area.code,
+            "source": incident.source,
+            "category": incident.category,
+            "reported_at": incident.reported_at,
+            "location": {
+                "description": incident.location_description,
+                "lat": incident.lat,
+                "lon": incident.lon,
+                "kind": incident.location_kind,
+            },
+            "person": incident.person,
+            "circumstances": incident.circumstances,
+            "caller": incident.caller or {},
+            "risk": incident.risk,
+            "context": incident.context,
+            "status": incident.status,
+            "decision": {**incident.decision, "overridden": bool(overrides)},
+            "effective_outcome": incident.effective_outcome,
+            "override": overrides[-1] if overrides else None,
+            "overrides": overrides,
+            "assignments": [
+                assignments.out(a, a.unit, a.offered_by.username if a.offered_by else None)
+                for a in incident.assignments
+            ],
+            "created_by": incident.created_by.username,
+            "created_at": incident.created_at,
+            "updated_at": incident.updated_at,
+        }
+    )

@@ -1,0 +1,166 @@
+"""Fixtures: a migrated PostgreSQL database per test run, each test inside a transaction that is
+rolled back afterwards, and an httpx client on the application."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.auth.tokens import issue_token
+from app.config import Settings
+from app.database import create_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.realtime.hub import Hub
+from app.realtime.listener import EventListener
+from app.services.users import upsert_user
+from tests import db
+
+TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return db.server_url()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A database built by `alembic upgrade head`, for this test run only."""
+    name = db.create_database(server_url)
+    url = db.with_database(server_url, name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        db.drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection per test with an outer transaction that is always rolled back."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # The application's commits become savepoint releases inside the test's transaction.
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def app(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
+    app = create_app(Settings(secret_key=TEST_SECRET))
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.secret_key = TEST_SECRET
+    app.state.instance_name = "test"
+    app.state.hub = Hub()
+    app.state.listener = EventListener("postgresql+asyncpg://unused/none", app.state.hub)
+    return app
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+MakeUser = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_user(session: AsyncSession) -> MakeUser:
+    """Create a user in the test transaction; returns its Authorization header."""
+    counter = iter(range(1_000_000))
+
+    async def make(role: str, *, unit: str | None = None, area: str = "default") -> dict[str, str]:
+        username = f"{role}-{next(counter)}"
+        user = await upsert_user(
+            username, "correct horse battery", session=session, role=role, unit=unit, area=area
+        )
+        await session.commit()
+        token = issue_token(user_id=user.id, role=role, secret=TEST_SECRET, ttl=timedelta(hours=1))
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+async def handler(make_user: MakeUser) -> dict[str, str]:
+    return await make_user("call_handler")
+
+
+@pytest.fixture
+async def supervisor(make_user: MakeUser) -> dict[str, str]:
+    return await make_user("supervisor")
+
+
+@pytest.fixture
+async def admin(make_user: MakeUser) -> dict[str, str]:
+    return await make_user("admin")
+
+
+@pytest.fixture(scope="session")
+def template_database(server_url: str) -> Iterator[str]:
+    """A migrated database used only as a template for live tests' own databases."""
+    name = db.create_database(server_url, prefix="triage_template")
+    try:
+        upgrade(db.with_database(server_url, name))
+        yield name
+    finally:
+        db.drop_database(server_url, name)
+
+
+@pytest.fixture
+async def live_database(server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one live test (a copy of the template)."""
+    name = await db.create_database_async(server_url, template=template_database)
+    try:
+        yield db.with_database(server_url, name)
+    finally:
+        await db.drop_database_async(server_url, name)
+
+
+@pytest.fixture
+async def start_server(live_database: str, tmp_path: Any) -> AsyncIterator[Callable[..., Any]]:
+    """Start real `python -m app serve` processes on the test's database; all stopped after."""
+    from tests.live import LiveServer
+
+    servers: list[LiveServer] = []
+
+    async def start(name: str = "a", **env: str) -> LiveServer:
+        server = LiveServer(live_database, tmp_path, name, **env)
+        servers.append(server)
+        return await server.start()
+
+    yield start
+    for server in servers:
+        await server.stop()

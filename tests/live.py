@@ -1,0 +1,152 @@
+"""Real service processes for live tests: `python -m app serve` on a port of its own, against a
+database of its own, driven through real HTTP and websocket clients."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from app.auth.tokens import issue_token
+from app.database import create_engine, create_sessionmaker
+from app.services.users import upsert_user
+
+LIVE_SECRET = "live-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, database_url: str, data_dir: Path, name: str, **env: str) -> None:
+        self.database_url = database_url
+        self.name = name
+        self.port = free_port()
+        self.log_path = data_dir / f"server-{name}-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": LIVE_SECRET,
+            "DATA_DIR": str(data_dir),
+            "INSTANCE_NAME": name,
+            "WORKER_INTERVAL_SECONDS": "0.2",
+            "EVENT_POLL_SECONDS": "0.5",
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, token: str, after: int | None = None) -> str:
+        query = f"token={token}" + (f"&after={after}" if after is not None else "")
+        return f"ws://127.0.0.1:{self.port}/ws?{query}"
+
+    async def start(self, timeout: float = 30.0) -> "LiveServer":
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"server {self.name} exited: {self.log_path.read_text()[-2000:]}"
+                    )
+                try:
+                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError(
+            f"server {self.name} did not become ready: {self.log_path.read_text()[-2000:]}"
+        )
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(sig)
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+async def add_user(
+    database_url: str,
+    role: str,
+    *,
+    unit: str | None = None,
+    area: str = "default",
+    username: str | None = None,
+) -> dict[str, Any]:
+    """Create a user straight in the database; returns its id, token and auth header."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            name = username or f"{role}-{unit or ''}-{os.urandom(3).hex()}"
+            user = await upsert_user(
+                name, "live-password-123", session=session, role=role, unit=unit, area=area
+            )
+            user_id = user.id
+    finally:
+        await engine.dispose()
+    token = issue_token(user_id=user_id, role=role, secret=LIVE_SECRET, ttl=timedelta(hours=1))
+    return {"id": user_id, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+async def receive_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def receive_until(
+    ws: ClientConnection, predicate: Any, timeout: float = 5.0
+) -> dict[str, Any]:
+    """The first message that satisfies `predicate`, skipping others."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no matching message")
+        message = await receive_json(ws, remaining)
+        if predicate(message):
+            return message
+
+
+async def drain(ws: ClientConnection, quiet: float = 0.5) -> list[dict[str, Any]]:
+    """Every message until none arrives for `quiet` seconds."""
+    messages = []
+    while True:
+        try:
+            messages.append(await receive_json(ws, quiet))
+        except TimeoutError:
+            return messages
+
+
+__all__ = ["LiveServer", "add_user", "connect", "drain", "receive_json", "receive_until"]
