@@ -1,0 +1,1629 @@
+// Crew tablet: offers with an alert, accept/decline, unit status, and the s136 record with the
+// handover clock. Works offline: every action goes through a queue kept in localStorage and is
+// sent when the connection is back; each is idempotent on the server, so a resend after a lost
+// answer does no harm. Events come over /ws (LiveStream resumes with after=<last id>, so an
+// offer made while offline is replayed), and state is re-read over REST on every reconnect.
+import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+
+const ALERT_REPEAT_MS = 15_000;  // an unanswered offer sounds again this often
+const CONFIRM_MS = 5_000;        // "tap again to clear the job" stays armed this long
+const FUTURE_SKEW_MS = 2 * 60_000; // the server refuses times more than 2 min ahead
+const RETRY_MIN_MS = 2_000;
+const RETRY_MAX_MS = 15_000;
+const DEFAULT_GOAL = { goal_minutes: 60, warning_minutes: 45 }; // contract default, until the server says
+const ACTIVE = ['offered', 'accepted', 'en_route', 'on_scene'];
+const JOB_STATUSES = ['accepted', 'en_route', 'on_scene'];
+const STATUS_RANK = { offered: 0, accepted: 1, en_route: 2, on_scene: 3, declined: 9, expired: 9, cancelled: 9, cleared: 9 };
+
+const UNIT_STATUS = {
+  available: 'Available', en_route: 'En route', on_scene: 'On scene', conveying: 'Conveying',
+  at_place_of_safety: 'At place of safety', off_duty: 'Off duty',
+};
+const JOB_STATUS = { offered: 'Offered', accepted: 'Accepted', en_route: 'En route', on_scene: 'On scene', cleared: 'Cleared' };
+const RISKS = {
+  immediate_risk_to_life: 'Immediate risk to life', suicidal: 'Suicidal', self_harm: 'Self-harm',
+  weapon: 'Weapon', violence_to_others: 'Violence to others', serious_harm: 'Serious harm',
+  crime_in_progress: 'Crime in progress', intoxicated: 'Intoxicated', medical_emergency: 'Medical emergency',
+};
+const FLAGS = { under_18: 'Under 18', share_crisis_plan: 'Share the crisis plan' };
+const PLACE_TYPES = {
+  health_based_place_of_safety: 'Health-based place of safety', emergency_department: 'Emergency department',
+  police_station: 'Police station', private_home: 'Private home', other: 'Other',
+};
+const CONSULTEES = { mh_nurse: 'Mental health nurse', doctor: 'Doctor', paramedic: 'Paramedic', amhp: 'AMHP', other: 'Other health professional' };
+const VEHICLES = {
+  ambulance: 'Ambulance', police_vehicle: 'Police vehicle', other_health_vehicle: 'Other health vehicle',
+  other: 'Other', none: 'None (kept where found)',
+};
+const DECLINE_REASONS = [
+  'Already committed to another job',
+  'Too far away',
+  'Vehicle off the road',
+  'Crew on refreshment break',
+  'Needs an ambulance, not a triage car',
+];
+const STATE_VIEW = {
+  not_started: 'Not started', waiting: '● Waiting', warning: '▲ Warning', breached: '✖ Goal passed',
+  handed_over: '✔ Handed over', no_goal: 'No handover goal here',
+};
+
+// ---------------------------------------------------------------- small helpers
+const byId = (id) => document.getElementById(id);
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+};
+const setText = (node, text) => { if (node && node.textContent !== text) node.textContent = text; };
+const humanize = (code) => String(code ?? '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const isValidTime = (t) => t != null && !Number.isNaN(new Date(t).getTime());
+const hhmm = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
+const hhmmss = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB') : '—');
+const nowIso = () => new Date().toISOString();
+
+/** 754 s → "12:34"; 3754 s → "1:02:34". */
+function formatElapsed(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${String(m).padStart(2, '0')}:${s}`;
+}
+
+/** An <input type="time"> value ("14:02") as an ISO time: today, or yesterday when today's
+ *  would be in the future (a late entry just after midnight). */
+function timeInputToIso(value) {
+  const match = /^(\d{2}):(\d{2})$/.exec(value || '');
+  if (!match) return null;
+  const d = new Date();
+  d.setHours(Number(match[1]), Number(match[2]), 0, 0);
+  if (d.getTime() > Date.now() + FUTURE_SKEW_MS) d.setDate(d.getDate() - 1);
+  return d.toISOString();
+}
+
+function debounce(fn, ms) {
+  let timer;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+// ---------------------------------------------------------------- state
+const app = {
+  session: null,
+  stream: null,
+  timers: [],
+  assignments: new Map(), // id → assignment fields (REST shape) + seenAt
+  summaries: {},          // incident id → need-to-know summary (from the offer event, or the full record)
+  incidents: {},          // incident id → full record (only after our unit accepted)
+  detentions: {},         // incident id → the server's s136 record with clocks
+  places: new Map(),      // place id → place
+  unit: { callsign: null, status: null },
+  goal: { ...DEFAULT_GOAL },
+  queue: [],              // pending actions, oldest first (persisted)
+  drafts: {},             // incident id → s136 draft (persisted)
+  formErrors: {},         // incident id → [{field, message}] from the last refusal
+  flushing: null,          // the send in progress (a promise), if any
+  nextFlushAt: 0,
+  retryMs: RETRY_MIN_MS,
+  sendFailing: false,     // the last send could not reach the server
+  alerted: new Set(),     // offers already announced
+  lastAlertAt: 0,
+  confirmClearUntil: 0,
+  formIncident: null,     // the incident whose draft the s136 form shows
+  detailsAt: {},          // incident id → when its full record was last read
+  renderedJob: '',
+};
+
+// ---------------------------------------------------------------- storage (per user, survives reloads)
+const storeKey = (name) => `tablet.v1.${app.session?.username || 'anon'}.${name}`;
+
+function storeGet(name, fallback) {
+  try {
+    const value = JSON.parse(localStorage.getItem(storeKey(name)));
+    return value ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function storeSet(name, value) {
+  if (!app.session) return; // signed out meanwhile: nothing to save under
+  try {
+    localStorage.setItem(storeKey(name), JSON.stringify(value));
+  } catch (err) {
+    // Storage full or blocked: keep working from memory, but say so.
+    showNotice('This tablet could not save your entries. Do not reload the page until the connection is back.');
+    console.error('localStorage write failed', err);
+  }
+}
+
+const saveQueue = () => storeSet('queue', app.queue);
+const saveDrafts = () => storeSet('drafts', app.drafts);
+
+/** Last known state, so a reload while offline still shows the job and its clock. */
+function saveCache() {
+  storeSet('cache', {
+    assignments: [...app.assignments.values()],
+    summaries: app.summaries,
+    incidents: app.incidents,
+    detentions: app.detentions,
+    places: [...app.places.values()],
+    unit: app.unit,
+    goal: app.goal,
+  });
+}
+
+function loadStored() {
+  app.queue = storeGet('queue', []);
+  app.drafts = storeGet('drafts', {});
+  const cache = storeGet('cache', {});
+  app.assignments = new Map((cache.assignments || []).map((a) => [a.id, a]));
+  app.summaries = cache.summaries || {};
+  app.incidents = cache.incidents || {};
+  app.detentions = cache.detentions || {};
+  app.places = new Map((cache.places || []).map((p) => [p.id, p]));
+  if (cache.unit && cache.unit.callsign === app.session.unit) app.unit = cache.unit;
+  if (cache.goal) app.goal = cache.goal;
+}
+
+/** Other people's unsent actions on this tablet (they go when that person signs in again). */
+function othersPending() {
+  const mine = storeKey('queue');
+  const others = [];
+  for (let i = 0; i < localStorage.length; i += 1) {
+    const key = localStorage.key(i);
+    if (!key || !key.startsWith('tablet.v1.') || !key.endsWith('.queue') || key === mine) continue;
+    try {
+      const list = JSON.parse(localStorage.getItem(key));
+      if (Array.isArray(list) && list.length) others.push(`${list.length} by ${key.slice(10, -6)}`);
+    } catch { /* ignore a corrupt entry */ }
+  }
+  return others;
+}
+
+// ---------------------------------------------------------------- the action queue
+/**
+ * Queue an action and try to send it now. Every action is sent as recorded (the time in it is
+ * when the crew pressed the button), in order, and retried until the server answers.
+ * action: {type, method, path, body, label, incidentId?, assignmentId?}
+ */
+function enqueue(action) {
+  const same = app.queue.find((a) => a.method === action.method && a.path === action.path
+    && JSON.stringify(a.body ?? null) === JSON.stringify(action.body ?? null));
+  if (same) return; // a double tap: already waiting
+  app.queue.push({ ...action, key: `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, queuedAt: nowIso() });
+  saveQueue();
+  app.nextFlushAt = 0;
+  renderAll();
+  flushQueue();
+}
+
+function removeAction(action) {
+  app.queue = app.queue.filter((a) => a.key !== action.key);
+  saveQueue();
+}
+
+/** Send queued actions oldest first; stop at the first that cannot reach the server.
+ *  Resolves when this round is over (a caller may then re-read state safely). */
+function flushQueue() {
+  if (app.flushing) return app.flushing;
+  if (!app.session || !app.queue.length) return Promise.resolve();
+  if (navigator.onLine === false) return Promise.resolve(); // the 'online' event brings us back
+  app.flushing = sendQueued().finally(() => {
+    app.flushing = null;
+    saveCache();
+    renderAll();
+  });
+  return app.flushing;
+}
+
+async function sendQueued() {
+  while (app.queue.length && app.session) {
+    const action = app.queue[0];
+    let result;
+    try {
+      result = await api(action.path, { method: action.method, body: action.body, token: app.session.token });
+    } catch (err) {
+      if (err.status === 0 || err.status >= 500 || err.status === 408 || err.status === 429) {
+        // Not reached (or the server is struggling): keep it, try again later.
+        app.sendFailing = err.status === 0;
+        app.nextFlushAt = Date.now() + app.retryMs;
+        app.retryMs = Math.min(RETRY_MAX_MS, app.retryMs * 2);
+        break;
+      }
+      if (err.status === 401) {
+        signOut('Your session has ended. Sign in again: nothing you entered is lost, it will be sent then.');
+        break;
+      }
+      // The server refused it for good (e.g. the offer had expired): tell the crew, drop it.
+      removeAction(action);
+      onRefused(action, err);
+      continue;
+    }
+    app.sendFailing = false;
+    app.retryMs = RETRY_MIN_MS;
+    removeAction(action);
+    onSent(action, result);
+  }
+}
+
+/** The server has the action: keep its answer as the new truth. */
+function onSent(action, result) {
+  switch (action.type) {
+    case 'accept':
+      upsertAssignment(result);
+      loadJobDetails(action.incidentId);
+      break;
+    case 'decline':
+      app.assignments.delete(action.assignmentId);
+      break;
+    case 'assignment_status':
+      upsertAssignment(result);
+      if (result.status === 'cleared') {
+        delete app.drafts[action.incidentId];
+        saveDrafts();
+      }
+      break;
+    case 'unit_status':
+      if (result && result.callsign === app.unit.callsign) app.unit = { callsign: result.callsign, status: result.status };
+      break;
+    case 's136':
+    case 'arrived':
+    case 'handover':
+      setDetention(action.incidentId, result);
+      delete app.formErrors[action.incidentId];
+      break;
+    default:
+      break;
+  }
+}
+
+function onRefused(action, err) {
+  const why = err.message || 'refused';
+  if (action.type === 'accept' && err.code === 'offer_expired') {
+    app.assignments.delete(action.assignmentId);
+    showNotice(`Too late for incident ${action.incidentId}: the offer had expired and went to another unit.`);
+  } else if (action.type === 's136') {
+    const draft = app.drafts[action.incidentId];
+    if (err.code === 'detention_exists') {
+      showNotice(`A detention was already recorded for incident ${action.incidentId}; showing that record.`);
+    } else {
+      if (draft) { draft.submitted = false; draft.open = true; saveDrafts(); }
+      app.formErrors[action.incidentId] = err.details.length ? err.details : [{ field: 'form', message: why }];
+      app.formIncident = null; // refill the form with the kept draft
+      showNotice(`The detention was not recorded: ${why} Check the form and record it again.`);
+    }
+    loadDetention(action.incidentId);
+  } else if (action.type === 'arrived' || action.type === 'handover') {
+    // The server names the time "at"; on the handover step that field is "handover_at".
+    const rename = (f) => (action.type === 'handover' && f === 'at' ? 'handover_at' : f);
+    const details = err.details.length ? err.details : [{ field: 'at', message: why }];
+    app.formErrors[action.incidentId] = details.map((e) => ({ ...e, field: rename(e.field) }));
+    showNotice(`${action.label} was not recorded: ${why}`);
+    loadDetention(action.incidentId);
+  } else {
+    showNotice(`${action.label} was not recorded: ${why}`);
+  }
+  refreshSoon();
+}
+
+// ---------------------------------------------------------------- REST
+/** GET; undefined when it failed (offline keeps the cached state). A 401 signs out. */
+async function get(path) {
+  const token = app.session?.token;
+  try {
+    const data = await api(path, { token });
+    return token === app.session?.token ? data : undefined;
+  } catch (err) {
+    if (err.status === 401 && token === app.session?.token) {
+      signOut('Your session has ended. Sign in again: nothing you entered is lost.');
+    }
+    return err.status === 404 ? null : undefined;
+  }
+}
+
+/** Everything we show, re-read: on start, on every reconnect and after a resync. */
+async function refreshAll() {
+  const started = Date.now();
+  const [list, units, places] = await Promise.all([
+    get('/api/v1/assignments'),
+    get('/api/v1/units'),
+    get('/api/v1/places-of-safety'),
+  ]);
+  if (Array.isArray(list)) {
+    applyAssignmentList(list, started);
+    pruneFinished();
+  }
+  if (Array.isArray(units)) {
+    const mine = units.find((u) => u.callsign === app.unit.callsign);
+    if (mine) app.unit = { callsign: mine.callsign, status: mine.status };
+  }
+  if (Array.isArray(places)) app.places = new Map(places.map((p) => [p.id, p]));
+  const job = currentJob(true);
+  if (job) await loadJobDetails(job.incident_id, true);
+  saveCache();
+  renderAll();
+  scheduleAlertCheck();
+}
+const refreshSoon = debounce(refreshAll, 400);
+
+function applyAssignmentList(list, requestedAt) {
+  const seen = new Set();
+  for (const row of list) {
+    seen.add(row.id);
+    upsertAssignment(row);
+  }
+  // Gone from the server's active list: finished elsewhere (expired, cancelled…). Keep any that
+  // arrived by event after we asked, and any we still have actions waiting for.
+  for (const [id, a] of app.assignments) {
+    if (seen.has(id) || (a.seenAt || 0) > requestedAt) continue;
+    if (app.queue.some((q) => q.assignmentId === id)) continue;
+    app.assignments.delete(id);
+  }
+}
+
+/** Forget what we kept about incidents that are no longer ours (need to know), unless
+ *  something about them is still waiting to be sent. */
+function pruneFinished() {
+  const keep = new Set([...app.assignments.values()].map((a) => String(a.incident_id)));
+  for (const q of app.queue) if (q.incidentId != null) keep.add(String(q.incidentId));
+  for (const store of [app.summaries, app.incidents, app.detentions, app.drafts]) {
+    for (const id of Object.keys(store)) if (!keep.has(id)) delete store[id];
+  }
+  saveDrafts();
+}
+
+/** Merge a REST row or event data into the assignment; statuses only move forward. */
+function upsertAssignment(row) {
+  const id = row.id ?? row.assignment_id;
+  const old = app.assignments.get(id);
+  const next = { ...(old || {}), ...row, id, seenAt: Date.now() };
+  delete next.incident;
+  delete next.assignment_id;
+  if (old && (STATUS_RANK[old.status] ?? 0) > (STATUS_RANK[row.status] ?? 0)) next.status = old.status;
+  if (ACTIVE.includes(next.status)) app.assignments.set(id, next);
+  else app.assignments.delete(id);
+  return next;
+}
+
+/** The full record and any s136 record of an accepted job. */
+async function loadJobDetails(incidentId, force = false) {
+  // The accept answer and its event both ask for this; one read is enough (reads are audited).
+  if (!force && Date.now() - (app.detailsAt[incidentId] || 0) < 3000) return;
+  app.detailsAt[incidentId] = Date.now();
+  const [incident] = await Promise.all([get(`/api/v1/incidents/${incidentId}`), loadDetention(incidentId)]);
+  if (incident) {
+    app.incidents[incidentId] = incident;
+    if (!app.summaries[incidentId]) app.summaries[incidentId] = summaryFromIncident(incident);
+  }
+  saveCache();
+  renderAll();
+}
+
+async function loadDetention(incidentId) {
+  // A 404 (none yet) changes nothing: a record is never deleted, and a slow "none" must not
+  // hide one our own queued request has just created.
+  const detention = await get(`/api/v1/incidents/${incidentId}/s136`);
+  if (detention) setDetention(incidentId, detention);
+  renderAll();
+}
+const reloadDetentionSoon = debounce(loadDetention, 500);
+
+const detentionProgress = (d) => (!d ? 0 : d.handover_at ? 3 : d.arrived_at ? 2 : 1);
+
+function setDetention(incidentId, detention) {
+  // An answer that left before a later step was recorded must not undo that step on screen.
+  if (detentionProgress(detention) < detentionProgress(app.detentions[incidentId])) return;
+  app.detentions[incidentId] = detention;
+  const clock = (detention.clocks || []).find((c) => c.kind === 'handover');
+  if (clock && !clock.agreed) app.goal = { goal_minutes: clock.goal_minutes, warning_minutes: clock.warning_minutes };
+  saveCache();
+}
+
+/** The event summary's shape, built from the full incident (when we had no offer event). */
+function summaryFromIncident(incident) {
+  return {
+    id: incident.id,
+    category: incident.category,
+    location: incident.location,
+    person: incident.person,
+    risks: Object.keys(RISKS).filter((k) => incident.risk?.[k]),
+    flags: incident.decision?.flags || [],
+    crisis_plan: Boolean(incident.context?.crisis_plan),
+    known_to_mh_services: Boolean(incident.context?.known_to_mh_services),
+    outcome: incident.effective_outcome,
+    source: incident.source,
+    caller: incident.caller || {},
+  };
+}
+
+// ---------------------------------------------------------------- what the crew sees: server state + queued actions
+function effectiveAssignment(a) {
+  let status = a.status;
+  let pending = false;
+  for (const q of app.queue) {
+    if (q.assignmentId !== a.id) continue;
+    pending = true;
+    if (q.type === 'accept' && status === 'offered') status = 'accepted';
+    else if (q.type === 'decline') status = 'declined';
+    else if (q.type === 'assignment_status') status = q.body.status;
+  }
+  return { ...a, status, pending };
+}
+
+function offers() {
+  return [...app.assignments.values()].map(effectiveAssignment)
+    .filter((a) => a.status === 'offered')
+    .sort((a, b) => Date.parse(a.offered_at) - Date.parse(b.offered_at));
+}
+
+/** The current job: the oldest accepted/en route/on scene assignment. `serverOnly` ignores the queue. */
+function currentJob(serverOnly = false) {
+  const list = [...app.assignments.values()].map((a) => (serverOnly ? a : effectiveAssignment(a)))
+    .filter((a) => JOB_STATUSES.includes(a.status))
+    .sort((a, b) => a.id - b.id);
+  return list[0] || null;
+}
+
+function effectiveUnitStatus() {
+  let status = app.unit.status;
+  for (const q of app.queue) {
+    if (q.type === 'unit_status') status = q.body.status;
+    else if (q.type === 'assignment_status') status = { en_route: 'en_route', on_scene: 'on_scene', cleared: 'available' }[q.body.status] || status;
+    else if (q.type === 'arrived') status = 'at_place_of_safety';
+  }
+  return status;
+}
+
+/** The s136 record as the crew has entered it: the server's, plus steps still waiting to send. */
+function effectiveDetention(incidentId) {
+  const server = app.detentions[incidentId];
+  let d = server ? { ...server, pending: {} } : null;
+  for (const q of app.queue) {
+    if (q.incidentId !== incidentId) continue;
+    if (q.type === 's136' && !d) {
+      d = { ...q.body, incident_id: incidentId, arrived_at: null, handover_at: null, clocks: [], pending: { created: true } };
+    } else if (q.type === 'arrived' && d && !d.arrived_at) {
+      d.arrived_at = q.body.at;
+      if (q.body.place_of_safety_id) d.place_of_safety_id = q.body.place_of_safety_id;
+      d.pending.arrived = true;
+    } else if (q.type === 'handover' && d && !d.handover_at) {
+      d.handover_at = q.body.at;
+      d.received_by = q.body.received_by;
+      d.pending.handover = true;
+    }
+  }
+  return d;
+}
+
+/** The handover clock to show: the server's, or one started locally from a queued arrival. */
+function handoverClock(d) {
+  if (!d || !d.arrived_at) return { state: 'not_started' };
+  const server = (d.clocks || []).find((c) => c.kind === 'handover');
+  if (server) {
+    return { ...server, stopped_at: server.stopped_at ?? (d.pending.handover ? d.handover_at : null) };
+  }
+  if (!d.pending.arrived && !d.pending.created) return { state: 'no_goal' }; // no goal for this type of place
+  return { started_at: d.arrived_at, goal_minutes: app.goal.goal_minutes, warning_minutes: app.goal.warning_minutes,
+    stopped_at: d.handover_at, state: 'waiting', provisional: true };
+}
+
+/** The state from the recorded times; the server's can only make it more severe. */
+function clockState(clock, now) {
+  if (clock.state === 'not_started' || clock.state === 'no_goal') return clock.state;
+  if (clock.stopped_at || clock.state === 'handed_over' || clock.state === 'stopped') return 'handed_over';
+  const mins = (now - Date.parse(clock.started_at)) / 60000;
+  let state = 'waiting';
+  if (clock.goal_minutes != null && mins >= clock.goal_minutes) state = 'breached';
+  else if (clock.warning_minutes != null && mins >= clock.warning_minutes) state = 'warning';
+  const rank = { waiting: 0, warning: 1, breached: 2 };
+  return (rank[clock.state] ?? 0) > rank[state] ? clock.state : state;
+}
+
+// ---------------------------------------------------------------- alerts: sound and vibration
+const sound = { ctx: null };
+
+/** Audio may only start after a tap; call from a click handler. */
+function enableSound() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    sound.ctx = sound.ctx || new Ctx();
+    if (sound.ctx.state === 'suspended') sound.ctx.resume().then(renderSoundButton, () => {});
+  } catch { /* no audio on this device */ }
+  renderSoundButton();
+}
+
+/** Three loud beeps, generated (no file to download). */
+function beep() {
+  const ctx = sound.ctx;
+  if (!ctx || ctx.state !== 'running') return false;
+  const start = ctx.currentTime + 0.02;
+  for (let i = 0; i < 3; i += 1) {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = 'square';
+    osc.frequency.value = i === 1 ? 1175 : 880;
+    const t = start + i * 0.28;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.35, t + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.22);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(t);
+    osc.stop(t + 0.24);
+  }
+  return true;
+}
+
+function alertCrew() {
+  const beeped = beep();
+  let vibrated = false;
+  try { vibrated = Boolean(navigator.vibrate && navigator.vibrate([400, 150, 400, 150, 400])); } catch { /* not allowed */ }
+  app.lastAlertAt = Date.now();
+  return [beeped && 'sound', vibrated && 'vibrate'].filter(Boolean).join('+') || 'visual';
+}
+
+/** Alert once per new offer, a moment after events settle (a replay may already hold its answer). */
+const scheduleAlertCheck = debounce(() => {
+  const fresh = offers().filter((a) => !app.alerted.has(a.id) && Date.parse(a.expires_at) > Date.now());
+  if (!fresh.length) return;
+  const how = alertCrew();
+  for (const a of fresh) {
+    app.alerted.add(a.id);
+    const card = document.querySelector(`[data-testid="offer-card"][data-assignment-id="${a.id}"]`);
+    if (card) card.dataset.alerted = how;
+  }
+}, 250);
+
+function renderSoundButton() {
+  const button = byId('sound-toggle');
+  const on = sound.ctx && sound.ctx.state === 'running';
+  setText(button, on ? 'Sound on' : 'Sound off: tap');
+  button.classList.toggle('attention', !on);
+  button.setAttribute('aria-pressed', on ? 'true' : 'false');
+}
+
+// ---------------------------------------------------------------- rendering
+function renderAll() {
+  if (!app.session) return;
+  renderHeader();
+  renderOffers();
+  renderJob();
+  renderStatusBar();
+  renderS136();
+}
+
+function displayConnection() {
+  const status = app.stream?.status || 'offline';
+  if (navigator.onLine === false || status === 'offline' || (app.sendFailing && status !== 'live')) return 'offline';
+  return status;
+}
+
+function renderHeader() {
+  const conn = displayConnection();
+  setText(byId('connection-status'), conn);
+  byId('conn').dataset.state = conn;
+  document.body.classList.toggle('is-offline', conn === 'offline');
+  byId('offline-banner').hidden = conn !== 'offline';
+  const count = app.queue.length;
+  setText(byId('pending-count'), String(count));
+  byId('pending').dataset.count = String(count);
+  setText(byId('pending-label'), count === 1 ? 'action to send' : 'actions to send');
+  const list = app.queue.map((q) => q.label).join(', ');
+  setText(byId('offline-detail'), count ? `Waiting to send: ${list}.` : '');
+  byId('pending').title = count ? `Waiting to send: ${list}` : 'Everything is sent';
+  setText(byId('unit-callsign'), app.unit.callsign || '—');
+  const status = effectiveUnitStatus();
+  setText(byId('unit-status'), UNIT_STATUS[status] || humanize(status) || '—');
+  byId('unit-status').dataset.status = status || '';
+}
+
+function chip(text, kind) {
+  const li = el('li', `chip ${kind}`, text);
+  return li;
+}
+
+function describePerson(person = {}) {
+  const parts = [person.description, person.age != null ? `age ${person.age}` : null,
+    person.gender && person.gender !== 'not_known' ? person.gender : null,
+    person.language && person.language !== 'en' ? `language: ${person.language}` : null,
+    person.communication_needs ? `communication: ${person.communication_needs}` : null];
+  return parts.filter(Boolean).join(' · ') || 'No description';
+}
+
+function describeCaller(caller = {}) {
+  const parts = [caller.name, caller.role, caller.phone].filter(Boolean);
+  return parts.length ? parts.join(' · ') : 'Not recorded';
+}
+
+function flagChips(summary) {
+  const items = [];
+  if (summary.crisis_plan) items.push(chip('Crisis plan: ask for it', 'flag strong'));
+  if (summary.known_to_mh_services) items.push(chip('Known to MH services', 'flag'));
+  for (const f of summary.flags || []) {
+    if (f === 'share_crisis_plan' && summary.crisis_plan) continue;
+    items.push(chip(FLAGS[f] || humanize(f), f === 'under_18' ? 'flag strong' : 'flag'));
+  }
+  return items;
+}
+
+function riskChips(summary) {
+  const risks = summary.risks || [];
+  if (!risks.length) return [chip('No risks reported', 'none')];
+  return risks.map((r) => chip(RISKS[r] || humanize(r), 'risk'));
+}
+
+/** The offer cards: one per open offer, built once and kept (the decline panel may hold typing). */
+function renderOffers() {
+  const stack = byId('offer-stack');
+  const list = offers();
+  const ids = new Set(list.map((a) => String(a.id)));
+  for (const card of [...stack.children]) {
+    if (!ids.has(card.dataset.assignmentId)) card.remove();
+  }
+  for (const a of list) {
+    let card = stack.querySelector(`[data-assignment-id="${a.id}"]`);
+    const summary = app.summaries[a.incident_id];
+    const signature = JSON.stringify([summary || null, a.pending]);
+    if (card && card.dataset.signature !== signature) {
+      fillOfferDetails(card, a, summary);
+      card.dataset.signature = signature;
+    }
+    if (!card) {
+      card = buildOfferCard(a, summary);
+      card.dataset.signature = signature;
+      stack.append(card);
+    }
+  }
+  const layer = byId('offer-layer');
+  const wasHidden = layer.hidden;
+  layer.hidden = list.length === 0;
+  if (wasHidden && !layer.hidden) stack.querySelector('[data-testid="accept"]')?.focus();
+  tickOffers();
+}
+
+function buildOfferCard(a, summary) {
+  const card = el('article', 'offer-card');
+  card.dataset.testid = 'offer-card';
+  card.dataset.assignmentId = String(a.id);
+  card.dataset.incidentId = String(a.incident_id);
+  const head = el('header', 'offer-head');
+  const kicker = el('span', 'offer-kicker', 'New job');
+  const title = el('h2', 'offer-title', `Incident ${a.incident_id}`);
+  const countdown = el('span', 'countdown');
+  countdown.dataset.testid = 'offer-countdown';
+  head.append(kicker, title, countdown);
+  const details = el('div', 'offer-details');
+
+  const actions = el('div', 'offer-actions');
+  const accept = el('button', 'big accept', 'Accept');
+  accept.type = 'button';
+  accept.dataset.testid = 'accept';
+  accept.addEventListener('click', () => onAccept(a.id));
+  const decline = el('button', 'big decline', 'Decline');
+  decline.type = 'button';
+  decline.dataset.testid = 'decline';
+  decline.addEventListener('click', () => openDecline(card));
+  actions.append(accept, decline);
+
+  card.append(head, details, actions, buildDeclinePanel(card, a));
+  fillOfferDetails(card, a, summary);
+  return card;
+}
+
+function fillOfferDetails(card, a, summary) {
+  const details = card.querySelector('.offer-details');
+  const title = card.querySelector('.offer-title');
+  if (!summary) {
+    setText(title, `Incident ${a.incident_id}`);
+    details.replaceChildren(el('p', 'offer-missing',
+      'Details were not received with this offer. Accept to see the full record, or ask the control room.'));
+    return;
+  }
+  setText(title, `Incident ${a.incident_id} · ${humanize(summary.category)}`);
+  const loc = summary.location || {};
+  const location = el('p', 'offer-location');
+  location.dataset.testid = 'offer-location';
+  location.append(el('span', 'where', loc.description || 'Location not given'));
+  if (loc.kind) location.append(el('span', 'muted kind', humanize(loc.kind)));
+  const person = el('p', 'offer-person', describePerson(summary.person));
+  person.dataset.testid = 'offer-person';
+  const risks = el('ul', 'chips offer-risks');
+  risks.dataset.testid = 'offer-risks';
+  risks.setAttribute('aria-label', 'Risks');
+  risks.append(...riskChips(summary));
+  const flags = el('ul', 'chips offer-flags');
+  flags.dataset.testid = 'offer-flags';
+  flags.setAttribute('aria-label', 'Flags');
+  flags.append(...flagChips(summary));
+  const caller = el('p', 'offer-caller');
+  caller.dataset.testid = 'offer-caller';
+  caller.append(el('span', 'label', 'Caller'), document.createTextNode(` ${describeCaller(summary.caller)}`));
+  if (summary.source) caller.append(el('span', 'muted', ` · ${humanize(summary.source)}`));
+  details.replaceChildren(location, person, risks, flags, caller);
+}
+
+function buildDeclinePanel(card, a) {
+  const panel = el('div', 'decline-panel');
+  panel.hidden = true;
+  panel.append(el('p', 'decline-title', 'Why are you declining? The job goes to the next unit at once.'));
+  const input = el('input', 'decline-reason');
+  input.dataset.testid = 'decline-reason';
+  input.setAttribute('aria-label', 'Reason for declining');
+  input.placeholder = 'Pick a reason or type one';
+  input.autocomplete = 'off';
+  const reasons = el('div', 'reason-chips');
+  for (const reason of DECLINE_REASONS) {
+    const b = el('button', 'reason', reason);
+    b.type = 'button';
+    b.dataset.testid = 'decline-reason-option';
+    b.addEventListener('click', () => {
+      input.value = reason;
+      for (const other of reasons.children) other.setAttribute('aria-pressed', other === b ? 'true' : 'false');
+      clearFieldErrors(panel);
+    });
+    reasons.append(b);
+  }
+  input.addEventListener('input', () => clearFieldErrors(panel));
+  const wrap = el('div', 'decline-input');
+  wrap.dataset.fieldWrap = 'reason';
+  wrap.append(input);
+  const row = el('div', 'offer-actions');
+  const submit = el('button', 'big decline', 'Decline job');
+  submit.type = 'button';
+  submit.dataset.testid = 'decline-submit';
+  submit.addEventListener('click', () => onDeclineSubmit(a.id, input, panel));
+  const back = el('button', 'big', 'Back');
+  back.type = 'button';
+  back.dataset.testid = 'decline-back';
+  back.addEventListener('click', () => {
+    panel.hidden = true;
+    card.querySelector('.offer-actions').hidden = false;
+  });
+  row.append(submit, back);
+  panel.append(reasons, wrap, row);
+  return panel;
+}
+
+function openDecline(card) {
+  card.querySelector('.offer-actions').hidden = true;
+  const panel = card.querySelector('.decline-panel');
+  panel.hidden = false;
+  panel.querySelector('input').focus();
+}
+
+/** Countdown to each offer's expiry; an expired offer cannot be accepted. */
+function tickOffers() {
+  const now = Date.now();
+  for (const card of byId('offer-stack').children) {
+    const a = app.assignments.get(Number(card.dataset.assignmentId));
+    if (!a) continue;
+    const left = Date.parse(a.expires_at) - now;
+    const countdown = card.querySelector('.countdown');
+    const accept = card.querySelector('[data-testid="accept"]');
+    const pending = effectiveAssignment(a).pending;
+    if (left <= 0) {
+      setText(countdown, 'Expired');
+      card.dataset.expired = 'true';
+      accept.disabled = true;
+    } else {
+      setText(countdown, `Accept within ${formatElapsed(left)}`);
+      card.dataset.expired = 'false';
+      accept.disabled = false;
+    }
+    countdown.classList.toggle('urgent', left > 0 && left < 30_000);
+    card.classList.toggle('pending', pending);
+  }
+}
+
+/** The job card: need-to-know, then the full record once it has been read. */
+function renderJob() {
+  const job = currentJob();
+  byId('idle').hidden = Boolean(job);
+  byId('job-layout').hidden = !job;
+  const card = byId('job-card');
+  if (!job) {
+    app.renderedJob = '';
+    const unitStatus = effectiveUnitStatus();
+    setText(byId('idle-detail'), unitStatus === 'available' || !unitStatus
+      ? 'A new job will sound and appear here.'
+      : `Status: ${UNIT_STATUS[unitStatus] || humanize(unitStatus)}. Press Available when you are free for jobs.`);
+    return;
+  }
+  card.dataset.status = job.status;
+  card.dataset.assignmentId = String(job.id);
+  card.dataset.incidentId = String(job.incident_id);
+  card.dataset.unitStatus = effectiveUnitStatus() || '';
+  const summary = app.summaries[job.incident_id];
+  const incident = app.incidents[job.incident_id];
+  const signature = JSON.stringify([job.id, job.status, job.pending, summary || null, incident?.updated_at || null]);
+  if (signature === app.renderedJob) return;
+  app.renderedJob = signature;
+
+  const head = el('div', 'panel-head');
+  const title = el('h2', null, `Incident ${job.incident_id}`);
+  title.id = 'job-title';
+  const badge = el('span', 'job-status', `${JOB_STATUS[job.status] || humanize(job.status)}${job.pending ? ' · waiting to send' : ''}`);
+  badge.dataset.testid = 'job-status';
+  head.append(title, badge);
+  const body = el('div', 'job-body');
+  if (summary) {
+    const loc = summary.location || {};
+    body.append(el('p', 'job-category', humanize(summary.category)));
+    const where = el('p', 'job-location');
+    where.dataset.testid = 'job-location';
+    where.append(el('span', null, loc.description || 'Location not given'));
+    if (loc.kind) where.append(el('span', 'muted kind', humanize(loc.kind)));
+    const risks = el('ul', 'chips');
+    risks.append(...riskChips(summary));
+    const flags = el('ul', 'chips');
+    flags.append(...flagChips(summary));
+    const dl = el('dl', 'facts');
+    const fact = (label, value) => { if (value) dl.append(el('dt', null, label), el('dd', null, value)); };
+    const person = incident?.person?.name ? `${incident.person.name} · ${describePerson(summary.person)}` : describePerson(summary.person);
+    fact('Person', person);
+    fact('Caller', describeCaller(summary.caller));
+    fact('What was said', incident?.circumstances);
+    fact('Decision', incident?.decision?.reasons?.map((r) => r.text).join(' '));
+    body.append(where, risks, flags, dl);
+  } else {
+    body.append(el('p', 'muted', 'Loading the job details…'));
+  }
+  card.replaceChildren(head, body);
+}
+
+/** Status buttons: pressed = the unit's status; disabled where the move is not allowed. */
+function renderStatusBar() {
+  const job = currentJob();
+  const unitStatus = effectiveUnitStatus();
+  const armed = Date.now() < app.confirmClearUntil;
+  for (const button of document.querySelectorAll('.status-btn')) {
+    const status = button.dataset.status;
+    let enabled = Boolean(job);
+    if (status === 'en_route') enabled = Boolean(job) && job.status === 'accepted';
+    if (status === 'on_scene') enabled = Boolean(job) && ['accepted', 'en_route'].includes(job.status);
+    if (status === 'available') enabled = true;
+    button.disabled = !enabled;
+    // With a job, "Available" is the way to clear it, never a state shown as pressed.
+    const pressed = unitStatus === status && !(status === 'available' && job);
+    button.setAttribute('aria-pressed', pressed ? 'true' : 'false');
+    button.classList.toggle('pending', app.queue.some((q) => q.statusButton === status));
+  }
+  const available = document.querySelector('.status-btn[data-status="available"]');
+  const d = job && effectiveDetention(job.incident_id);
+  const warning = d && !d.handover_at ? 'Handover not recorded. Tap again to clear the job' : 'Tap again to clear the job';
+  setText(available, armed && job ? warning : (job ? 'Available (clear job)' : 'Available'));
+  available.classList.toggle('armed', armed && Boolean(job));
+}
+
+// ---------------------------------------------------------------- the s136 panel
+function newDraft(incidentId) {
+  const person = app.summaries[incidentId]?.person || {};
+  return {
+    open: true, submitted: false,
+    consulted_who: '', consulted_at: null, not_consulted_reason: '',
+    detained_at: null,
+    place_of_safety_id: '', police_station_reason: '', authorised_by: '',
+    vehicle: '', ambulance_requested: '', police_vehicle_reason: '',
+    age: person.age ?? '', gender: ['female', 'male', 'other'].includes(person.gender) ? person.gender : 'not_known',
+    ethnicity: 'not_known',
+    received_by: '',
+  };
+}
+
+function renderS136() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const d = effectiveDetention(id);
+  const draft = app.drafts[id];
+  const formOpen = !d && draft && draft.open && !draft.submitted;
+  byId('s136-intro').hidden = Boolean(d) || formOpen;
+  byId('s136-form').hidden = !formOpen;
+  byId('s136-steps').hidden = !d;
+  setText(byId('s136-start'), draft && !d ? 'Continue the s136 record' : 'Record a section 136 detention');
+  setText(byId('s136-state'), d ? (d.pending?.created ? 'Recorded on this tablet · waiting to send' : 'Recorded') : (formOpen ? 'Draft (kept on this tablet)' : ''));
+  if (formOpen && app.formIncident !== id) fillForm(id, draft);
+  if (formOpen) {
+    renderPlaceChoices('s136-place', draft.place_of_safety_id, true);
+    renderPlaceList(draft.place_of_safety_id);
+    updateFormVisibility(draft);
+  }
+  if (d) renderSteps(id, d, draft);
+  tickClock();
+}
+
+/** Put the draft's values into the (static) form, once per incident or after a refusal. */
+function fillForm(incidentId, draft) {
+  app.formIncident = incidentId;
+  const form = byId('s136-form');
+  form.elements.consulted_who.value = draft.consulted_who;
+  form.elements.not_consulted_reason.value = draft.not_consulted_reason;
+  form.elements.police_station_reason.value = draft.police_station_reason;
+  form.elements.authorised_by.value = draft.authorised_by;
+  form.elements.vehicle.value = draft.vehicle;
+  form.elements.ambulance_requested.value = draft.ambulance_requested;
+  form.elements.police_vehicle_reason.value = draft.police_vehicle_reason;
+  form.elements.age.value = draft.age;
+  form.elements.gender.value = draft.gender;
+  form.elements.ethnicity.value = draft.ethnicity;
+  for (const field of form.querySelectorAll('.timefield')) {
+    field.querySelector('input[type="time"]').value = '';
+  }
+  renderPlaceChoices('s136-place', draft.place_of_safety_id, true);
+  updateFormVisibility(draft);
+  clearFieldErrors(form);
+  showFieldErrors(form, app.formErrors[incidentId] || []);
+}
+
+function updateFormVisibility(draft) {
+  const notConsulted = draft.consulted_who === 'none';
+  byId('not-consulted').hidden = !notConsulted;
+  byId('consulted-time').hidden = notConsulted;
+  const place = app.places.get(Number(draft.place_of_safety_id));
+  byId('police-station').hidden = place?.type !== 'police_station';
+  byId('police-vehicle').hidden = draft.vehicle !== 'police_vehicle';
+  for (const field of document.querySelectorAll('#s136-form .timefield')) {
+    const value = draft[field.dataset.time];
+    setText(field.querySelector('output'), value ? `✔ ${hhmmss(value)}` : 'not set');
+    field.classList.toggle('set', Boolean(value));
+  }
+}
+
+function placeLabel(p) {
+  const beds = p.available_beds == null ? 'beds not known' : `${p.available_beds} bed${p.available_beds === 1 ? '' : 's'} free`;
+  const parts = [p.name, PLACE_TYPES[p.type] || humanize(p.type), beds, p.accepts_under_18 ? 'takes under-18s' : 'no under-18s'];
+  if (p.exclusions) parts.push(`excludes: ${p.exclusions}`);
+  return parts.join(' · ');
+}
+
+/** Options for a place select: every place, full or not (never filtered out). */
+function renderPlaceChoices(selectId, selected, allowUnknown) {
+  const select = byId(selectId);
+  const options = [];
+  const first = el('option', null, allowUnknown ? 'Not decided yet (choose on arrival)' : 'Choose…');
+  first.value = '';
+  options.push(first);
+  for (const p of [...app.places.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const option = el('option', null, placeLabel(p));
+    option.value = String(p.id);
+    option.dataset.beds = String(p.available_beds ?? '');
+    options.push(option);
+  }
+  const signature = options.map((o) => `${o.value}:${o.textContent}`).join('|');
+  if (select.dataset.signature !== signature) {
+    select.replaceChildren(...options);
+    select.dataset.signature = signature;
+  }
+  select.value = selected ? String(selected) : '';
+}
+
+/** The places as tappable cards with beds and exclusions, for choosing at a glance. */
+function renderPlaceList(selected) {
+  const list = byId('place-list');
+  const signature = JSON.stringify([[...app.places.values()], selected]);
+  if (list.dataset.signature === signature) return; // unchanged: keep the buttons (and focus)
+  list.dataset.signature = signature;
+  const items = [...app.places.values()].sort((a, b) => a.name.localeCompare(b.name)).map((p) => {
+    const li = el('li');
+    const b = el('button', 'place-option');
+    b.type = 'button';
+    b.dataset.testid = 'place-option';
+    b.dataset.placeId = String(p.id);
+    b.setAttribute('aria-pressed', String(p.id) === String(selected) ? 'true' : 'false');
+    const beds = el('span', `beds${p.available_beds === 0 ? ' full' : ''}`, p.available_beds == null ? '?' : String(p.available_beds));
+    beds.title = 'Beds free';
+    const text = el('span', 'place-text');
+    text.append(el('span', 'place-name', p.name),
+      el('span', 'place-meta', `${PLACE_TYPES[p.type] || humanize(p.type)} · ${p.available_beds === 0 ? 'FULL' : 'beds free'} · ${p.accepts_under_18 ? 'takes under-18s' : 'no under-18s'}`));
+    if (p.exclusions) text.append(el('span', 'place-excl', `Excludes: ${p.exclusions}`));
+    b.append(beds, text);
+    b.addEventListener('click', () => {
+      const select = byId('s136-place');
+      select.value = String(p.id);
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    li.append(b);
+    return li;
+  });
+  if (!items.length) items.push(el('li', 'muted', 'No places of safety known yet.'));
+  list.replaceChildren(...items);
+}
+
+/** Read the form into the draft (on every change, so nothing entered is lost). */
+function onFormInput(event) {
+  const job = currentJob();
+  if (!job) return;
+  const draft = app.drafts[job.incident_id];
+  if (!draft) return;
+  const form = byId('s136-form');
+  const target = event.target;
+  if (target.type === 'time') {
+    const key = target.closest('.timefield')?.dataset.time;
+    if (key && target.value) draft[key] = timeInputToIso(target.value);
+  } else if (target.name) {
+    draft[target.name] = target.value;
+  }
+  draft.consulted_who = form.elements.consulted_who.value;
+  saveDrafts();
+  const wrap = target.closest('[data-field-wrap]');
+  if (wrap) clearFieldErrors(wrap);
+  if (target.name === 'place_of_safety_id') renderPlaceList(draft.place_of_safety_id);
+  updateFormVisibility(draft);
+  checkPlaceRules(draft);
+}
+
+/** S3 at once: a police station is never a place of safety for a child. */
+function checkPlaceRules(draft) {
+  const form = byId('s136-form');
+  const place = app.places.get(Number(draft.place_of_safety_id));
+  const age = draft.age === '' ? null : Number(draft.age);
+  const wrap = form.querySelector('[data-field-wrap="place_of_safety_id"]');
+  wrap.querySelectorAll('.field-error[data-rule]').forEach((n) => n.remove());
+  if (place && age != null && age < 18) {
+    if (place.type === 'police_station') {
+      addFieldError(wrap, 'place_of_safety_id', 'A police station may never be used for anyone under 18 (S3). Choose another place.', 'S3');
+    } else if (!place.accepts_under_18) {
+      addFieldError(wrap, 'place_of_safety_id', `${place.name} does not usually take under-18s: call ahead.`, 'u18', 'warn');
+    }
+  }
+}
+
+function onTimeNow(event) {
+  const field = event.target.closest('.timefield');
+  const job = currentJob();
+  if (!field || !job || !app.drafts[job.incident_id]) return;
+  const draft = app.drafts[job.incident_id];
+  draft[field.dataset.time] = nowIso();
+  field.querySelector('input[type="time"]').value = '';
+  saveDrafts();
+  clearFieldErrors(field.closest('[data-field-wrap]') || field);
+  updateFormVisibility(draft);
+}
+
+function validateDraft(draft) {
+  const errors = [];
+  const add = (field, message) => errors.push({ field, message });
+  const limit = Date.now() + FUTURE_SKEW_MS;
+  if (!draft.consulted_who) add('consulted', 'Say who was consulted before detaining, or choose "Not consulted" (S1).');
+  else if (draft.consulted_who === 'none') {
+    if (!draft.not_consulted_reason.trim()) add('not_consulted_reason', 'Say why consulting was not practicable.');
+  } else if (!draft.consulted_at) add('consulted.at', 'Say when: press Now, or enter the time.');
+  if (!draft.detained_at) add('detained_at', 'Say when the person was detained: press Now, or enter the time.');
+  else if (Date.parse(draft.detained_at) > limit) add('detained_at', 'That time is in the future.');
+  if (draft.consulted_who && draft.consulted_who !== 'none' && draft.consulted_at && draft.detained_at
+      && Date.parse(draft.consulted_at) > Date.parse(draft.detained_at)) {
+    add('consulted.at', 'The consultation must be before the detention.');
+  }
+  const place = app.places.get(Number(draft.place_of_safety_id));
+  const age = draft.age === '' ? null : Number(draft.age);
+  if (age != null && (!Number.isInteger(age) || age < 0 || age > 120)) add('person.age', 'Age must be a whole number from 0 to 120.');
+  if (place?.type === 'police_station') {
+    if (age != null && age < 18) add('place_of_safety_id', 'A police station may never be used for anyone under 18 (S3).');
+    if (!draft.police_station_reason.trim()) add('police_station_reason', 'Say why a police station (exceptional circumstances only).');
+    if (!draft.authorised_by.trim()) add('authorised_by', 'Say which inspector (or above) authorised it.');
+  }
+  if (!draft.vehicle) add('vehicle', 'Say how the person is conveyed.');
+  if (draft.vehicle === 'police_vehicle') {
+    if (!draft.ambulance_requested) add('ambulance_requested', 'Say whether an ambulance was requested.');
+    if (!draft.police_vehicle_reason.trim()) add('police_vehicle_reason', 'Say why a police vehicle was used.');
+  }
+  return errors;
+}
+
+function draftBody(draft) {
+  const place = app.places.get(Number(draft.place_of_safety_id));
+  const station = place?.type === 'police_station';
+  const police = draft.vehicle === 'police_vehicle';
+  const consulted = draft.consulted_who && draft.consulted_who !== 'none';
+  return {
+    power: 's136',
+    detained_at: draft.detained_at,
+    consulted: consulted ? { who: draft.consulted_who, at: draft.consulted_at } : null,
+    not_consulted_reason: consulted ? null : draft.not_consulted_reason.trim(),
+    place_of_safety_id: place ? place.id : null,
+    police_station_reason: station ? draft.police_station_reason.trim() : null,
+    authorised_by: station ? draft.authorised_by.trim() : null,
+    vehicle: draft.vehicle,
+    ambulance_requested: police ? draft.ambulance_requested === 'yes' : null,
+    police_vehicle_reason: police ? draft.police_vehicle_reason.trim() : null,
+    person: { age: draft.age === '' ? null : Number(draft.age), gender: draft.gender, ethnicity: draft.ethnicity },
+  };
+}
+
+function onS136Submit(event) {
+  event.preventDefault();
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const draft = app.drafts[id];
+  const form = byId('s136-form');
+  clearFieldErrors(form);
+  const errors = validateDraft(draft);
+  if (errors.length) {
+    showFieldErrors(form, errors);
+    form.querySelector('.field-error:not([hidden])')?.scrollIntoView({ block: 'center' });
+    return;
+  }
+  draft.submitted = true;
+  draft.open = false;
+  saveDrafts();
+  delete app.formErrors[id];
+  enqueue({ type: 's136', method: 'POST', path: `/api/v1/incidents/${id}/s136`, body: draftBody(draft),
+    incidentId: id, label: `s136 detention (incident ${id})` });
+}
+
+function renderSteps(id, d, draft) {
+  const dl = byId('s136-summary');
+  const place = app.places.get(Number(d.place_of_safety_id));
+  const rows = [
+    ['Detained', `${hhmm(d.detained_at)}${d.pending?.created ? ' (to send)' : ''}`],
+    ['Consulted', d.consulted ? `${CONSULTEES[d.consulted.who] || humanize(d.consulted.who)}, ${hhmm(d.consulted.at)}` : `No: ${d.not_consulted_reason || '—'}`],
+    ['Place', d.place_of_safety || place?.name || 'Not decided yet'],
+    ['Vehicle', VEHICLES[d.vehicle] || humanize(d.vehicle)],
+  ];
+  if (d.arrived_at) rows.push(['Arrived', `${hhmmss(d.arrived_at)}${d.pending?.arrived ? ' (to send)' : ''}`]);
+  if (d.handover_at) rows.push(['Handed over', `${hhmmss(d.handover_at)} to ${d.received_by || '—'}${d.pending?.handover ? ' (to send)' : ''}`]);
+  const signature = JSON.stringify(rows);
+  if (dl.dataset.signature !== signature) {
+    // Two facts a row: each a <div> of <dt>+<dd> (valid inside <dl>).
+    dl.replaceChildren(...rows.map(([k, v]) => {
+      const pair = el('div', 'fact');
+      pair.append(el('dt', null, k), el('dd', null, v));
+      return pair;
+    }));
+    dl.dataset.signature = signature;
+  }
+  // Arrival: a place must be known by then.
+  const needPlace = !d.place_of_safety_id && !d.arrived_at;
+  byId('arrived-place-wrap').hidden = !needPlace;
+  if (needPlace) renderPlaceChoices('s136-arrived-place', byId('s136-arrived-place').value, false);
+  byId('step-arrived').hidden = Boolean(d.arrived_at);
+  byId('step-handover').hidden = !d.arrived_at || Boolean(d.handover_at);
+  const receivedBy = byId('s136-received-by');
+  if (draft && document.activeElement !== receivedBy && receivedBy.value !== (draft.received_by || '')) {
+    receivedBy.value = draft.received_by || '';
+  }
+  const arrivedAt = byId('s136-arrived-at').value;
+  setText(byId('s136-arrived'), arrivedAt ? `Record arrival at ${arrivedAt}` : 'Arrived now');
+  const handoverAt = byId('s136-handover-at').value;
+  setText(byId('s136-handover'), handoverAt ? `Record handover at ${handoverAt}` : 'Handed over now');
+  // Errors are re-drawn only when they change, so a screen reader announces each once.
+  const steps = byId('s136-steps');
+  const errors = app.formErrors[id] || [];
+  if (steps.dataset.errors !== JSON.stringify(errors)) {
+    steps.dataset.errors = JSON.stringify(errors);
+    clearFieldErrors(steps);
+    showFieldErrors(steps, errors);
+  }
+}
+
+/** The big clock: elapsed since arrival against the goal, ticking every second. */
+function tickClock() {
+  const job = currentJob();
+  const box = byId('handover-clock');
+  if (!job || byId('s136-steps').hidden) return;
+  const d = effectiveDetention(job.incident_id);
+  const clock = handoverClock(d);
+  const now = Date.now();
+  const state = clockState(clock, now);
+  box.dataset.state = state;
+  box.dataset.provisional = clock.provisional ? 'true' : 'false';
+  const badge = byId('clock-badge');
+  badge.dataset.state = state === 'not_started' || state === 'no_goal' ? 'waiting' : state;
+  setText(badge, STATE_VIEW[state] || humanize(state));
+  const fill = byId('clock-fill');
+  const warn = byId('clock-warn');
+  if (state === 'not_started' || state === 'no_goal') {
+    setText(byId('clock-elapsed'), '--:--');
+    setText(byId('clock-goal'), state === 'no_goal' ? 'no handover goal for this type of place' : 'starts when you record arrival');
+    setText(byId('clock-note'), '');
+    fill.style.width = '0%';
+    warn.hidden = true;
+  } else {
+    const end = clock.stopped_at ? Date.parse(clock.stopped_at) : now;
+    const elapsed = Math.max(0, end - Date.parse(clock.started_at));
+    setText(byId('clock-elapsed'), formatElapsed(elapsed));
+    const goal = clock.goal_minutes;
+    setText(byId('clock-goal'), `of ${goal} min goal${clock.agreed ? ' (agreed)' : ''}${clock.provisional ? ' (until confirmed)' : ''}`);
+    fill.style.width = `${Math.min(100, (elapsed / (goal * 60000)) * 100)}%`;
+    warn.hidden = clock.warning_minutes == null;
+    if (clock.warning_minutes != null) warn.style.left = `${(clock.warning_minutes / goal) * 100}%`;
+    let note = `Arrived ${hhmm(clock.started_at)} · goal by ${hhmm(Date.parse(clock.started_at) + goal * 60000)}`;
+    if (state === 'handed_over') {
+      const within = clock.within_goal ?? elapsed <= goal * 60000;
+      note = `Handed over after ${Math.round(elapsed / 60000)} min: ${within ? 'within the goal' : 'over the goal'}. Press Available when you are free.`;
+    } else if (state === 'breached') note += ' · the goal has passed: the supervisor has been told';
+    else if (state === 'warning') note += ' · nearing the goal: ask staff for the handover time';
+    if (d.pending?.arrived) note += ' · arrival waiting to send';
+    setText(byId('clock-note'), note);
+  }
+  const others = (d?.clocks || []).filter((c) => c.kind === 'assessment' && !c.stopped_at)
+    .map((c) => `Assessment (AMHP and doctor) due by ${hhmm(c.deadline_at)}`);
+  setText(byId('other-clocks'), others.join(' · '));
+}
+
+function onArrived() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const d = effectiveDetention(id);
+  if (!d || d.arrived_at) return;
+  // The time is taken now, at the press, and sent as it is however late it goes.
+  const typed = byId('s136-arrived-at').value;
+  const at = typed ? timeInputToIso(typed) : nowIso();
+  delete app.formErrors[id];
+  const errors = [];
+  if (Date.parse(at) > Date.now() + FUTURE_SKEW_MS) errors.push({ field: 'at', message: 'That time is in the future.' });
+  if (Date.parse(at) < Date.parse(d.detained_at)) errors.push({ field: 'at', message: `Arrival must be after the detention (${hhmm(d.detained_at)}).` });
+  const body = { at };
+  if (!d.place_of_safety_id) {
+    const place = byId('s136-arrived-place').value;
+    if (!place) errors.push({ field: 'arrived-place', message: 'Say which place of safety you arrived at.' });
+    else body.place_of_safety_id = Number(place);
+  }
+  if (errors.length) { app.formErrors[id] = errors; renderAll(); return; }
+  byId('s136-arrived-at').value = '';
+  enqueue({ type: 'arrived', method: 'POST', path: `/api/v1/incidents/${id}/s136/arrived`, body,
+    incidentId: id, label: `Arrived ${hhmm(at)} (incident ${id})` });
+}
+
+function onHandover() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const d = effectiveDetention(id);
+  if (!d || !d.arrived_at || d.handover_at) return;
+  const typed = byId('s136-handover-at').value;
+  const at = typed ? timeInputToIso(typed) : nowIso();
+  const receivedBy = byId('s136-received-by').value.trim();
+  delete app.formErrors[id];
+  const errors = [];
+  if (!receivedBy) errors.push({ field: 'received_by', message: 'Say who took over (name and role).' });
+  if (Date.parse(at) > Date.now() + FUTURE_SKEW_MS) errors.push({ field: 'handover_at', message: 'That time is in the future.' });
+  if (Date.parse(at) < Date.parse(d.arrived_at)) errors.push({ field: 'handover_at', message: `Handover must be after the arrival (${hhmm(d.arrived_at)}).` });
+  if (errors.length) { app.formErrors[id] = errors; renderAll(); return; }
+  byId('s136-handover-at').value = '';
+  enqueue({ type: 'handover', method: 'POST', path: `/api/v1/incidents/${id}/s136/handover`,
+    body: { at, received_by: receivedBy }, incidentId: id, label: `Handed over ${hhmm(at)} (incident ${id})` });
+}
+
+// ---------------------------------------------------------------- field errors
+function clearFieldErrors(root) {
+  root.querySelectorAll('.field-error:not(.form-level)').forEach((n) => n.remove());
+  const formLevel = root.querySelector('.field-error.form-level');
+  if (formLevel) formLevel.hidden = true;
+  root.querySelectorAll('[aria-invalid="true"]').forEach((n) => n.removeAttribute('aria-invalid'));
+}
+
+function addFieldError(wrap, field, message, rule, tone) {
+  const p = el('p', `field-error${tone === 'warn' ? ' warn' : ''}`, message);
+  p.dataset.testid = 'field-error';
+  p.dataset.field = field;
+  if (rule) p.dataset.rule = rule;
+  p.setAttribute('role', 'alert');
+  // Beside the field, not below a long list (the place cards).
+  const list = wrap.querySelector(':scope > .place-list');
+  if (list) list.before(p);
+  else wrap.append(p);
+  const input = wrap.querySelector('input, select');
+  if (input && tone !== 'warn') input.setAttribute('aria-invalid', 'true');
+}
+
+/** Show [{field, message}] beside each field (server paths like "consulted.at"). */
+function showFieldErrors(root, errors) {
+  for (const { field, message } of errors) {
+    const wrap = root.querySelector(`[data-field-wrap="${CSS.escape(field)}"]`)
+      || root.querySelector(`[data-field-wrap="${CSS.escape(String(field).split('.')[0])}"]`);
+    if (wrap) {
+      addFieldError(wrap, field, message);
+    } else {
+      const formLevel = root.querySelector('.field-error.form-level');
+      if (formLevel) {
+        formLevel.textContent = message;
+        formLevel.dataset.field = field || 'form';
+        formLevel.hidden = false;
+      } else {
+        addFieldError(root, field || 'form', message);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- actions from the crew
+function onAccept(assignmentId) {
+  const a = app.assignments.get(assignmentId);
+  if (!a) return;
+  enableSound(); // a tap: the moment audio may start
+  enqueue({ type: 'accept', method: 'POST', path: `/api/v1/assignments/${a.id}/accept`,
+    assignmentId: a.id, incidentId: a.incident_id, label: `Accept incident ${a.incident_id}` });
+}
+
+function onDeclineSubmit(assignmentId, input, panel) {
+  const a = app.assignments.get(assignmentId);
+  const reason = input.value.trim();
+  clearFieldErrors(panel);
+  if (!reason) {
+    showFieldErrors(panel, [{ field: 'reason', message: 'Give a reason: pick one or type it.' }]);
+    input.focus();
+    return;
+  }
+  if (!a) return;
+  enqueue({ type: 'decline', method: 'POST', path: `/api/v1/assignments/${a.id}/decline`, body: { reason },
+    assignmentId: a.id, incidentId: a.incident_id, label: `Decline incident ${a.incident_id}` });
+}
+
+/** en route / on scene move the job; conveying / at place of safety are the unit's own status;
+ *  available with a job clears it (after a second tap). */
+function onStatusButton(event) {
+  const status = event.currentTarget.dataset.status;
+  const job = currentJob();
+  const callsign = app.unit.callsign;
+  if ((status === 'en_route' || status === 'on_scene') && job) {
+    enqueue({ type: 'assignment_status', method: 'POST', path: `/api/v1/assignments/${job.id}/status`, body: { status },
+      assignmentId: job.id, incidentId: job.incident_id, statusButton: status, label: `${UNIT_STATUS[status]} (incident ${job.incident_id})` });
+  } else if (status === 'available' && job) {
+    if (Date.now() > app.confirmClearUntil) {
+      app.confirmClearUntil = Date.now() + CONFIRM_MS;
+      renderStatusBar();
+      return;
+    }
+    app.confirmClearUntil = 0;
+    enqueue({ type: 'assignment_status', method: 'POST', path: `/api/v1/assignments/${job.id}/status`, body: { status: 'cleared' },
+      assignmentId: job.id, incidentId: job.incident_id, statusButton: 'available', label: `Clear incident ${job.incident_id}` });
+  } else if (callsign) {
+    enqueue({ type: 'unit_status', method: 'PATCH', path: `/api/v1/units/${encodeURIComponent(callsign)}`, body: { status },
+      statusButton: status, incidentId: job?.incident_id, label: UNIT_STATUS[status] });
+  }
+}
+
+function onS136Start() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  if (!app.drafts[id]) app.drafts[id] = newDraft(id);
+  app.drafts[id].open = true;
+  app.drafts[id].submitted = false;
+  saveDrafts();
+  app.formIncident = null;
+  renderAll();
+  byId('s136-consulted-who').focus();
+}
+
+function onS136Cancel() {
+  const job = currentJob();
+  if (!job || !app.drafts[job.incident_id]) return;
+  app.drafts[job.incident_id].open = false; // kept: "Continue the s136 record" brings it back
+  saveDrafts();
+  renderAll();
+}
+
+function showNotice(message) {
+  setText(byId('notice-text'), message);
+  byId('notice').hidden = false;
+}
+
+// ---------------------------------------------------------------- live events
+function onEvent(event) {
+  const data = event.data || {};
+  const [prefix, kind] = event.type.split('.');
+  if (prefix === 'assignment') {
+    onAssignmentEvent(event, data);
+  } else if (event.type === 'unit.updated' && data.unit === app.unit.callsign) {
+    app.unit = { callsign: data.unit, status: data.status };
+  } else if (event.type === 'place_of_safety.updated' && data.id != null) {
+    app.places.set(data.id, data);
+  } else if (['handover', 'assessment', 'detention', 'welfare_check'].includes(data.clock ?? prefix) && data.incident_id != null) {
+    onClockEvent(event, data, kind);
+  } else {
+    return;
+  }
+  saveCache();
+  renderAll();
+}
+
+function onAssignmentEvent(event, data) {
+  if (data.incident) app.summaries[data.incident_id] = data.incident;
+  const before = app.assignments.get(data.assignment_id);
+  upsertAssignment({
+    id: data.assignment_id, incident_id: data.incident_id, unit: data.unit, unit_kind: data.unit_kind,
+    status: data.status, offered_at: data.offered_at, expires_at: data.expires_at, decline_reason: data.decline_reason,
+  });
+  if (data.status === 'offered') scheduleAlertCheck();
+  if (data.status === 'accepted' && before?.status === 'offered') loadJobDetails(data.incident_id);
+  // Tell the crew when a job was taken away, not when they did it themselves.
+  const recent = Date.now() - Date.parse(event.at) < 10 * 60_000;
+  const ours = app.queue.some((q) => q.assignmentId === data.assignment_id);
+  if (recent && !ours && before) {
+    if (data.status === 'expired') showNotice(`The offer for incident ${data.incident_id} expired and went to another unit.`);
+    if (data.status === 'cancelled') showNotice(`Incident ${data.incident_id} was taken off this unit by the control room.`);
+  }
+}
+
+function onClockEvent(event, data, kind) {
+  const d = app.detentions[data.incident_id];
+  if (d) {
+    const clocks = d.clocks || (d.clocks = []);
+    const clock = clocks.find((c) => c.kind === data.clock);
+    const fields = ['state', 'started_at', 'deadline_at', 'elapsed_minutes', 'goal_minutes', 'warning_minutes', 'agreed', 'stopped_at', 'within_goal', 'outcome'];
+    const update = Object.fromEntries(fields.filter((f) => f in data).map((f) => [f, data[f]]));
+    if (clock) Object.assign(clock, update);
+    else clocks.push({ kind: data.clock, ...update });
+  }
+  // A breach just now sounds; an old one replayed after a reconnect does not.
+  if (kind === 'breached' && data.clock === 'handover' && Date.now() - Date.parse(event.at) < 120_000) alertCrew();
+  reloadDetentionSoon(data.incident_id);
+}
+
+function onStreamStatus(status) {
+  renderHeader();
+  if (status === 'live') {
+    // Back: send what waited, then re-read everything (offers made meanwhile come as replay too).
+    app.nextFlushAt = 0;
+    app.retryMs = RETRY_MIN_MS;
+    flushQueue().then(refreshAll);
+  }
+}
+
+/** The device says the network is gone: drop the socket now (it would only stall). */
+function onBrowserOffline() {
+  app.stream?.stop();
+  renderHeader();
+}
+
+/** Network back: reconnect at once (resuming after the last event) and send the queue. */
+function onBrowserOnline() {
+  if (!app.session) return;
+  app.sendFailing = false;
+  app.nextFlushAt = 0;
+  if (app.stream && app.stream.status === 'offline') app.stream.start();
+  flushQueue();
+  renderHeader();
+}
+
+function tick() {
+  tickOffers();
+  tickClock();
+  if (app.confirmClearUntil && Date.now() > app.confirmClearUntil) {
+    app.confirmClearUntil = 0;
+    renderStatusBar();
+  }
+  if (app.queue.length && !app.flushing && Date.now() >= app.nextFlushAt) flushQueue();
+  const unanswered = offers().some((a) => app.alerted.has(a.id) && Date.parse(a.expires_at) > Date.now());
+  if (unanswered && Date.now() - app.lastAlertAt > ALERT_REPEAT_MS) alertCrew();
+}
+
+// ---------------------------------------------------------------- sign in / out
+function startTablet(session) {
+  app.session = session;
+  app.unit = { callsign: session.unit, status: null };
+  loadStored();
+  byId('login').hidden = true;
+  byId('app').hidden = false;
+  const stream = new LiveStream({ token: session.token, cursorKey: `tablet.${session.username || session.unit}` });
+  stream.onEvent(onEvent);
+  stream.onStatus(onStreamStatus);
+  stream.onResync(() => refreshAll());
+  stream.onUnauthenticated(() => signOut('Your session has ended. Sign in again: nothing you entered is lost.'));
+  app.stream = stream;
+  renderSoundButton();
+  renderAll();
+  const others = othersPending();
+  if (others.length) showNotice(`Also waiting on this tablet: ${others.join(', ')} action(s); they are sent when that person signs in.`);
+  if (navigator.onLine !== false) stream.start();
+  refreshAll();
+  flushQueue();
+  app.timers = [setInterval(tick, 1000)];
+}
+
+function signOut(notice = '') {
+  if (!app.session) return;
+  app.stream?.stop();
+  app.timers.forEach(clearInterval);
+  clearSession();
+  Object.assign(app, {
+    session: null, stream: null, timers: [], assignments: new Map(), summaries: {}, incidents: {}, detentions: {},
+    places: new Map(), queue: [], drafts: {}, formErrors: {}, flushing: null, alerted: new Set(),
+    formIncident: null, renderedJob: '', unit: { callsign: null, status: null },
+  });
+  byId('offer-stack').replaceChildren();
+  byId('job-card').replaceChildren();
+  byId('app').hidden = true;
+  byId('login').hidden = false;
+  setText(byId('login-notice'), notice);
+  byId('password').value = '';
+  byId('username').focus();
+}
+
+/** Signing out on purpose: forget cached job details; keep unsent actions and drafts. */
+function onSignOutClick() {
+  const count = app.queue.length;
+  if (count && !window.confirm(`${count} action(s) are not sent yet. They stay on this tablet and are sent when you sign in again. Sign out?`)) return;
+  try { localStorage.removeItem(storeKey('cache')); } catch { /* ignore */ }
+  app.stream?.forgetCursor();
+  signOut(count ? `${count} action(s) kept on this tablet; sign in again to send them.` : '');
+}
+
+async function onLoginSubmit(event) {
+  event.preventDefault();
+  enableSound(); // the sign-in tap lets offers make a sound later
+  const error = byId('login-error');
+  const button = byId('login-submit');
+  const username = byId('username').value.trim();
+  const password = byId('password').value;
+  error.hidden = true;
+  setText(byId('login-notice'), '');
+  if (!username || !password) return showLoginError('Enter your username and password.');
+  button.disabled = true;
+  try {
+    const answer = await signIn(username, password);
+    if (answer.role !== 'crew' || !answer.unit) {
+      return showLoginError(`This tablet is for triage car crews. ${username} is ${humanize(answer.role).toLowerCase()}${answer.unit ? '' : ' with no unit'}; use the screen for that role.`);
+    }
+    byId('password').value = '';
+    return startTablet(saveSession(answer, username));
+  } catch (err) {
+    return showLoginError(err.status === 0 ? 'No connection: signing in needs the network.' : err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showLoginError(message) {
+  const error = byId('login-error');
+  error.textContent = message;
+  error.hidden = false;
+  byId('password').focus();
+}
+
+function applyTheme(theme) {
+  document.body.classList.toggle('day', theme !== 'night');
+  document.body.classList.toggle('night', theme === 'night');
+  setText(byId('theme-toggle'), theme === 'night' ? 'Day' : 'Night');
+  document.querySelector('meta[name="theme-color"]').content = theme === 'night' ? '#0a0e13' : '#f3f5f8';
+}
+
+function onThemeToggle() {
+  const theme = document.body.classList.contains('night') ? 'day' : 'night';
+  localStorage.setItem('tablet.theme', theme);
+  applyTheme(theme);
+}
+
+// ---------------------------------------------------------------- wiring
+byId('login-form').addEventListener('submit', onLoginSubmit);
+byId('sign-out').addEventListener('click', onSignOutClick);
+byId('sound-toggle').addEventListener('click', () => { enableSound(); setTimeout(beep, 50); });
+byId('theme-toggle').addEventListener('click', onThemeToggle);
+byId('notice-close').addEventListener('click', () => { byId('notice').hidden = true; });
+for (const button of document.querySelectorAll('.status-btn')) button.addEventListener('click', onStatusButton);
+byId('s136-start').addEventListener('click', onS136Start);
+byId('s136-cancel').addEventListener('click', onS136Cancel);
+byId('s136-form').addEventListener('submit', onS136Submit);
+byId('s136-form').addEventListener('input', onFormInput);
+byId('s136-form').addEventListener('change', onFormInput);
+for (const button of document.querySelectorAll('#s136-form .timefield .now')) button.addEventListener('click', onTimeNow);
+byId('s136-arrived').addEventListener('click', onArrived);
+byId('s136-handover').addEventListener('click', onHandover);
+byId('s136-arrived-at').addEventListener('input', () => renderAll());
+byId('s136-handover-at').addEventListener('input', () => renderAll());
+byId('s136-received-by').addEventListener('input', (event) => {
+  const job = currentJob();
+  if (!job) return;
+  const draft = app.drafts[job.incident_id] || (app.drafts[job.incident_id] = { ...newDraft(job.incident_id), open: false, submitted: true });
+  draft.received_by = event.target.value;
+  saveDrafts();
+});
+window.addEventListener('offline', onBrowserOffline);
+window.addEventListener('online', onBrowserOnline);
+// Another tab of this tablet changed the queue or drafts: pick them up.
+window.addEventListener('storage', (event) => {
+  if (!app.session || !event.key?.startsWith(storeKey(''))) return;
+  app.queue = storeGet('queue', []);
+  app.drafts = storeGet('drafts', {});
+  renderAll();
+});
+
+applyTheme(localStorage.getItem('tablet.theme') || 'day');
+const saved = loadSession();
+if (saved && saved.role === 'crew' && saved.unit) startTablet(saved);
+else byId('username').focus();
