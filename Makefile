@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate lint bench demo clean
+.PHONY: run test install migrate lint bench demo screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+screenshots: $(STAMP)
+	./scripts/ensure-chromium
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_dashboard_browser.py \
+		tests/test_intake_browser.py tests/test_tablet_browser.py tests/test_nurse_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_dispatch.py

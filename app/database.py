@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -75,3 +77,21 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+_NOW = "transaction_now"
+
+
+async def db_now(session: AsyncSession) -> datetime:
+    """The database's clock, shared by every instance: `now()`, the start of the transaction.
+
+    Constant for the whole transaction in PostgreSQL, so it is asked once per transaction and
+    kept on the session (each ask is a round trip on the hot dispatch path).
+    """
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_NOW)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]
+    now: datetime = await session.scalar(select(func.now()))
+    session.info[_NOW] = (session.sync_session.get_transaction(), now)
+    return now

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.actor import Actor
@@ -38,17 +38,21 @@ def unauthenticated(message: str) -> AppError:
     return AppError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
 
 
+# Built once: asked on every request, so its construction and cache key are not paid each time.
+_USER_AND_AREA = (
+    select(User, Area.code)
+    .join(Area, Area.id == User.area_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 async def load_actor(session: AsyncSession, token: str, *, secret: str) -> Actor:
     """Resolve a bearer token to an active user (used by HTTP and the websocket)."""
     try:
         user_id = read_token(token, secret=secret)
     except InvalidToken as exc:
         raise unauthenticated(f"The access token is not valid ({exc}); sign in again.") from exc
-    row = (
-        await session.execute(
-            select(User, Area.code).join(Area, Area.id == User.area_id).where(User.id == user_id)
-        )
-    ).first()
+    row = (await session.execute(_USER_AND_AREA, {"user_id": user_id})).first()
     if row is None or not row[0].active:
         raise unauthenticated("This account is not active; sign in again.")
     user, area_code = row

@@ -4,11 +4,11 @@ Services call `emit(session, ...)`; the events wait in the session until it comm
 the commit they are inserted under a transaction-level advisory lock that is held until the
 commit completes, so event ids become visible strictly in id order: a reader polling
 `id > cursor` can never miss an event that commits late (a plain sequence can: ids are taken
-before commit, and commits finish in any order). A NOTIFY in the same transaction rings the
-doorbell for every instance once the commit is visible.
+before commit, and commits finish in any order). A NOTIFY in the same transaction (sent with the
+lock) rings the doorbell for every instance once the commit is visible.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event as orm_event
@@ -20,6 +20,7 @@ from app.models.event import Event
 EVENTS_LOCK_KEY = 7_136_002
 CHANNEL = "triage_events"
 _PENDING = "pending_events"
+_LOCK_AND_NOTIFY = text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')")
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,11 @@ def _write_pending_events(session: Session) -> None:
     events: list[PendingEvent] = session.info.pop(_PENDING, [])
     if not events:
         return
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENTS_LOCK_KEY})
-    # One multi-row INSERT: ids are drawn in emit order, after the lock is held.
-    session.execute(insert(Event).values([asdict(e) for e in events]))
-    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    # The lock and the doorbell in one round trip: a NOTIFY is only delivered at commit anyway.
+    session.execute(_LOCK_AND_NOTIFY, {"key": EVENTS_LOCK_KEY, "channel": CHANNEL})
+    # Rows inserted in emit order, so ids are drawn in that order, after the lock is held. A Core
+    # insert of the table with the rows as parameters compiles once and stays cached.
+    session.execute(insert(Event.__table__), [dict(vars(e)) for e in events])
 
 
 @orm_event.listens_for(Session, "after_soft_rollback")

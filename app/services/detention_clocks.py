@@ -12,14 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clocks
+from app.database import db_now
 from app.models import Clock, Detention
 from app.realtime.outbox import PendingEvent, emit
 from app.schemas.detention import ClockOut
-
-
-async def db_now(session: AsyncSession) -> datetime:
-    """The database's clock, shared by every instance."""
-    return await session.scalar(select(func.now()))
 
 
 def spec_of(clock: Clock) -> clocks.ClockSpec:

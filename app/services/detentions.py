@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app import clocks
 from app.auth.actor import Actor
+from app.database import db_now
 from app.errors import AppError, NotFound, Unprocessable
 from app.models import Area, Assignment, Clock, Detention, Incident, Unit
 from app.realtime import events
@@ -29,7 +30,6 @@ from app.services.detention_clocks import (
     advance,
     clock_event,
     clock_out,
-    db_now,
     retarget,
     spec_of,
     start,

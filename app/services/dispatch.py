@@ -1,18 +1,21 @@
 """Offering incidents to units, and what crews do with the offers.
 
-Locking, so that two dispatches never take the same unit: candidates are read without locks and
-ranked (app/dispatch/ranking.py), then taken one at a time with `FOR UPDATE SKIP LOCKED` and the
-availability re-checked on the locked row; the first that passes gets `active_assignments + 1` in
-the same transaction. A concurrent dispatch either skips the locked row or, once it commits, sees
-the unit busy. Rows are always locked assignment first, then unit, so paths cannot deadlock.
+Locking, so that two dispatches never take the same unit: one statement ranks the free units
+(app/dispatch/ranking.py) and locks the best with `ORDER BY ... LIMIT 1 FOR UPDATE SKIP LOCKED`;
+PostgreSQL re-checks the availability on the locked row and moves on to the next if it has changed.
+The unit taken gets `active_assignments + 1` in the same transaction. A concurrent dispatch either
+skips the locked row or, once it commits, sees the unit busy. Rows are always locked assignment
+first, then unit, so paths cannot deadlock.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.actor import Actor
+from app.database import db_now
 from app.dispatch import ranking
 from app.dispatch.transitions import ACTIVE, UNIT_STATUS_FOR, can_move, incident_status
 from app.errors import AppError, NotFound
@@ -37,18 +40,20 @@ def unit_kinds_needed(incident: Incident) -> list[str]:
     return list(UNIT_KINDS_FOR_OUTCOME.get(incident.effective_outcome, ()))
 
 
-async def _now(session: AsyncSession) -> datetime:
-    """The database's clock: every instance measures offers against the same one."""
-    return await session.scalar(select(func.now()))
-
-
-async def dispatch_needed(incident: Incident, *, session: AsyncSession) -> list[Assignment]:
-    """Offer the incident to each unit kind its decision needs and it does not already have."""
-    held = set(
-        await session.scalars(
-            select(Unit.kind)
-            .join(Assignment, Assignment.unit_id == Unit.id)
-            .where(Assignment.incident_id == incident.id, Assignment.status.in_(ACTIVE))
+async def dispatch_needed(
+    incident: Incident, *, session: AsyncSession, new: bool = False
+) -> list[Assignment]:
+    """Offer the incident to each unit kind its decision needs and it does not already have
+    (a `new` incident has nothing yet, which saves asking)."""
+    held = (
+        set()
+        if new
+        else set(
+            await session.scalars(
+                select(Unit.kind)
+                .join(Assignment, Assignment.unit_id == Unit.id)
+                .where(Assignment.incident_id == incident.id, Assignment.status.in_(ACTIVE))
+            )
         )
     )
     offers = []
@@ -60,40 +65,49 @@ async def dispatch_needed(incident: Incident, *, session: AsyncSession) -> list[
     return offers
 
 
+# One statement, built once (so its compiled form is cached): rank the free units not yet tried
+# for the incident and lock the best, skipping any another dispatch holds.
+_BEST_FREE_UNIT = (
+    select(Unit)
+    .where(
+        Unit.area_id == bindparam("area_id"),
+        Unit.kind == bindparam("kind"),
+        Unit.status == "available",
+        Unit.active_assignments == 0,
+        Unit.id.not_in(
+            select(Assignment.unit_id).where(Assignment.incident_id == bindparam("incident_id"))
+        ),
+    )
+    .order_by(
+        *ranking.nearest_first(
+            incident_lat=bindparam("incident_lat", type_=Float),
+            incident_lon=bindparam("incident_lon", type_=Float),
+            unit_lat=Unit.lat,
+            unit_lon=Unit.lon,
+            idle_since=Unit.status_since,
+            unit_id=Unit.id,
+        )
+    )
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+
+
 async def offer_next(
     incident: Incident, kind: str, *, session: AsyncSession, by: Actor | None = None
 ) -> Assignment | None:
     """Offer to the best available unit of `kind` not yet tried for this incident; with none
     left, raise it to supervisors."""
-    tried = select(Assignment.unit_id).where(Assignment.incident_id == incident.id)
-    candidates = (
-        await session.execute(
-            select(Unit.id, Unit.lat, Unit.lon, Unit.status_since).where(
-                Unit.area_id == incident.area_id,
-                Unit.kind == kind,
-                Unit.status == "available",
-                Unit.active_assignments == 0,
-                Unit.id.not_in(tried),
-            )
-        )
-    ).all()
-    ranked = ranking.rank(
-        [ranking.Candidate(c.id, c.lat, c.lon, c.status_since) for c in candidates],
-        incident.lat,
-        incident.lon,
-    )
-    for candidate in ranked:
-        unit = await session.scalar(
-            select(Unit)
-            .where(
-                Unit.id == candidate.unit_id,
-                Unit.status == "available",
-                Unit.active_assignments == 0,
-            )
-            .with_for_update(skip_locked=True)
-        )
-        if unit is not None:
-            return await _offer(incident, unit, session=session, by=by)
+    params = {
+        "area_id": incident.area_id,
+        "kind": kind,
+        "incident_id": incident.id,
+        "incident_lat": incident.lat,
+        "incident_lon": incident.lon,
+    }
+    unit = await session.scalar(_BEST_FREE_UNIT, params)
+    if unit is not None:
+        return await _offer(incident, unit, session=session, by=by)
     any_tried = await session.scalar(
         select(func.count())
         .select_from(Assignment)
@@ -115,7 +129,7 @@ async def _offer(
     incident: Incident, unit: Unit, *, session: AsyncSession, by: Actor | None
 ) -> Assignment:
     area = await session.get_one(Area, incident.area_id)
-    now = await _now(session)
+    now = await db_now(session)
     assignment = Assignment(
         incident_id=incident.id,
         unit_id=unit.id,
@@ -128,6 +142,9 @@ async def _offer(
     session.add(assignment)
     unit.active_assignments += 1
     await session.flush()
+    set_committed_value(assignment, "unit", unit)
+    if by is None:
+        set_committed_value(assignment, "offered_by", None)
     emit(session, events.assignment_event("assignment.offered", assignment, unit, incident))
     emit(session, events.unit_event(unit))
     return assignment
@@ -216,7 +233,7 @@ async def _move(
     actor: Actor | None,
 ) -> None:
     """Apply a status change to the assignment, its unit and its incident, with their events."""
-    now = await _now(session)
+    now = await db_now(session)
     assignment.status = status
     assignment.updated_by_id = actor.user_id if actor else None
     if status in ("accepted", "declined", "expired"):
@@ -257,7 +274,7 @@ async def accept(assignment_id: int, *, session: AsyncSession, actor: Actor) -> 
     )
     if assignment.status in ("accepted", "en_route", "on_scene"):
         return assignment  # a retry: already done
-    if assignment.status == "offered" and assignment.expires_at <= await _now(session):
+    if assignment.status == "offered" and assignment.expires_at <= await db_now(session):
         raise AppError(409, "offer_expired", "This offer has expired and gone to another unit.")
     if not can_move(assignment.status, "accepted"):
         raise _refuse_move(assignment, "accepted")
@@ -312,7 +329,7 @@ async def record_advice(
         raise _refuse_move(assignment, "cleared")
     assignment.advice = advice
     assignment.s136_used = s136_used
-    assignment.advice_at = await _now(session)
+    assignment.advice_at = await db_now(session)
     await _move(assignment, unit, incident, "cleared", session=session, actor=actor)
     return assignment
 

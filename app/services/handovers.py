@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clocks
 from app.auth.actor import Actor
+from app.database import db_now
 from app.errors import Unprocessable
 from app.models import Clock, Detention, Event, PlaceOfSafety
 from app.schemas.detention import HandoverOut
-from app.services.detention_clocks import db_now, spec_of
+from app.services.detention_clocks import spec_of
 
 STATES = ("open", "handed_over", "all")
 

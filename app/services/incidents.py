@@ -3,14 +3,16 @@ audited)."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import rcrp
 from app.auth.actor import Actor
+from app.database import db_now
 from app.errors import AppError, NotFound, Unprocessable
-from app.models import Area, Assignment, Incident, IncidentOverride
+from app.models import Area, Assignment, Incident, IncidentOverride, User
 from app.realtime import events
 from app.realtime.outbox import emit
 from app.schemas.common import utcnow
@@ -62,7 +64,7 @@ async def preview(data: IncidentCreate, *, session: AsyncSession, actor: Actor) 
 async def create(data: IncidentCreate, *, session: AsyncSession, actor: Actor) -> Incident:
     area = await _area_for(data, session=session, actor=actor)
     # Defaults to the database's clock, like created_at, so the two agree.
-    reported_at = data.reported_at or await session.scalar(select(func.now()))
+    reported_at = data.reported_at or await db_now(session)
     check_not_future(reported_at, "reported_at")
     decision = decide(data, area)
     incident = Incident(
@@ -96,17 +98,24 @@ async def create(data: IncidentCreate, *, session: AsyncSession, actor: Actor) -
         detail={"outcome": decision.outcome, "rules_version": decision.rules_version},
     )
     emit(session, events.incident_event(incident))
-    await dispatch.dispatch_needed(incident, session=session)
-    return await _load(incident.id, session=session)
+    offers = await dispatch.dispatch_needed(incident, session=session, new=True)
+    # Everything the response shows is already in hand (the area and the user were read in this
+    # session): fill the relationships instead of reading the incident back.
+    set_committed_value(incident, "area", area)
+    set_committed_value(incident, "created_by", await session.get_one(User, actor.user_id))
+    set_committed_value(incident, "overrides", [])
+    set_committed_value(incident, "assignments", offers)
+    return incident
 
 
 def _with_relations(query: Select[tuple[Incident]]) -> Select[tuple[Incident]]:
+    # Many-to-one joined into the same query, each collection in one more: three queries.
     return query.options(
-        selectinload(Incident.area),
-        selectinload(Incident.created_by),
-        selectinload(Incident.overrides).selectinload(IncidentOverride.user),
+        joinedload(Incident.area, innerjoin=True),
+        joinedload(Incident.created_by, innerjoin=True),
+        selectinload(Incident.overrides).joinedload(IncidentOverride.user, innerjoin=True),
         selectinload(Incident.assignments).options(
-            selectinload(Assignment.unit), selectinload(Assignment.offered_by)
+            joinedload(Assignment.unit, innerjoin=True), joinedload(Assignment.offered_by)
         ),
     )
 

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clocks, reports
 from app.auth.actor import Actor
+from app.database import db_now
 from app.errors import Unprocessable
 from app.models import Clock, Detention, Incident, IncidentOverride, PlaceOfSafety
 from app.services import audit
-from app.services.detention_clocks import db_now
 
 Bound = date | datetime | None
 

@@ -1,9 +1,10 @@
 """Units: triage cars and nurse desks, their status and position."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.actor import Actor
+from app.database import db_now
 from app.errors import AppError, NotFound, Unprocessable
 from app.models import Area, Unit
 from app.realtime import events
@@ -84,7 +85,7 @@ async def update(callsign: str, data: UnitUpdate, *, session: AsyncSession, acto
                 f"{callsign} holds an assignment; clear or decline it before going off duty.",
             )
         unit.status = status
-        unit.status_since = await session.scalar(select(func.now()))
+        unit.status_since = await db_now(session)
     for name, value in changes.items():
         setattr(unit, name, value)
     await session.flush()
