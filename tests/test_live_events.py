@@ -216,27 +216,32 @@ async def test_slow_client_is_disconnected_and_others_are_not_slowed(start_serve
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     raw.connect(("127.0.0.1", server.port))
     slow = await connect(server.ws_url(supervisor["token"]), sock=raw, max_queue=1)
-    async with connect(server.ws_url(supervisor["token"])) as fast:
-        # ~600 events of ~0.8 KB: more than the socket and protocol buffers between the server
-        # and a client that does not read, so the server's sends to it block and its queue fills.
+    # The fast client reads everything as it comes (no flow control on its side).
+    async with connect(server.ws_url(supervisor["token"]), max_queue=None) as fast:
+        handler = people["handler"]["headers"]
         async with httpx.AsyncClient(base_url=server.url) as client:
-            for _ in range(30):
-                await asyncio.gather(
-                    *[
-                        client.post(
-                            "/api/v1/incidents",
-                            json=incident(),
-                            headers=people["handler"]["headers"],
-                        )
-                        for _ in range(10)
-                    ]
+            created = await client.post("/api/v1/incidents", json=incident(), headers=handler)
+            url = f"/api/v1/incidents/{created.json()['id']}/override"
+            # Overrides with a 2,000-character reason make ~3 KB events. How much the kernel
+            # buffers for a socket nobody reads varies (send buffers autotune up to tcp_wmem's
+            # 4 MiB), so write until the server gives up on the slow client, up to ~7 MB.
+            overrides = 0
+            for batch in range(240):
+                outcome = "triage_car" if batch % 2 else "police_and_triage"
+                body = {"outcome": outcome, "reason": f"{batch:04d} " + "r" * 1995}
+                answers = await asyncio.gather(
+                    *[client.post(url, json=body, headers=handler) for _ in range(10)]
                 )
-        got = await drain(fast, 1.0)
-        assert len([m for m in got if m["type"] == "incident.updated"]) == 300
-        for _ in range(50):
-            if (await status(server, supervisor["headers"]))["subscribers"] == 1:
-                break
-            await asyncio.sleep(0.2)
+                assert all(a.status_code == 200 for a in answers), answers[0].text
+                overrides += 10
+                if (
+                    batch % 5 == 4
+                    and (await status(server, supervisor["headers"]))["subscribers"] == 1
+                ):
+                    break
+        got = await drain(fast, 1.5)
+        updates = [m for m in got if m["type"] == "incident.updated"]
+        assert len(updates) == overrides + 1  # the fast client missed nothing
         assert (await status(server, supervisor["headers"]))["subscribers"] == 1
     with pytest.raises(ConnectionClosed) as closed:
         while True:

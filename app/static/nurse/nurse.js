@@ -4,10 +4,9 @@
 // handled today. Accept and advice go through a small queue kept in localStorage: both are
 // idempotent on the server, so a resend after a dropped connection is safe.
 import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+import { RETRY_MIN_MS, sendInOrder } from '/static/common/pending.js';
 
 const ALERT_REPEAT_MS = 20_000;
-const RETRY_MIN_MS = 2_000;
-const RETRY_MAX_MS = 15_000;
 const STATUS_RANK = { offered: 0, accepted: 1, en_route: 2, on_scene: 3, declined: 9, expired: 9, cancelled: 9, cleared: 9 };
 const ACTIVE = ['offered', 'accepted', 'en_route', 'on_scene'];
 const RISKS = {
@@ -105,31 +104,12 @@ async function flushQueue() {
   if (app.flushing || !app.session || !app.queue.length || navigator.onLine === false) return;
   app.flushing = true;
   try {
-    while (app.queue.length && app.session) {
-      const action = app.queue[0];
-      let result;
-      try {
-        result = await api(action.path, { method: 'POST', body: action.body, token: app.session.token });
-      } catch (err) {
-        if (err.status === 0 || err.status >= 500 || err.status === 408 || err.status === 429) {
-          app.sendFailing = err.status === 0;
-          app.nextFlushAt = Date.now() + app.retryMs;
-          app.retryMs = Math.min(RETRY_MAX_MS, app.retryMs * 2);
-          break;
-        }
-        if (err.status === 401) {
-          signOut('Your session has ended. Sign in again: unsent advice is kept and sent then.');
-          break;
-        }
-        removeAction(action);
-        onRefused(action, err);
-        continue;
-      }
-      app.sendFailing = false;
-      app.retryMs = RETRY_MIN_MS;
-      removeAction(action);
-      onSent(action, result);
-    }
+    await sendInOrder(app, {
+      remove: removeAction,
+      onSent,
+      onRefused,
+      onSessionEnded: () => signOut('Your session has ended. Sign in again: unsent advice is kept and sent then.'),
+    });
   } finally {
     app.flushing = false;
     saveView();

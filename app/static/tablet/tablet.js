@@ -4,12 +4,11 @@
 // answer does no harm. Events come over /ws (LiveStream resumes with after=<last id>, so an
 // offer made while offline is replayed), and state is re-read over REST on every reconnect.
 import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+import { RETRY_MIN_MS, sendInOrder } from '/static/common/pending.js';
 
 const ALERT_REPEAT_MS = 15_000;  // an unanswered offer sounds again this often
 const CONFIRM_MS = 5_000;        // "tap again to clear the job" stays armed this long
 const FUTURE_SKEW_MS = 2 * 60_000; // the server refuses times more than 2 min ahead
-const RETRY_MIN_MS = 2_000;
-const RETRY_MAX_MS = 15_000;
 const DEFAULT_GOAL = { goal_minutes: 60, warning_minutes: 45 }; // contract default, until the server says
 const ACTIVE = ['offered', 'accepted', 'en_route', 'on_scene'];
 const JOB_STATUSES = ['accepted', 'en_route', 'on_scene'];
@@ -217,34 +216,13 @@ function flushQueue() {
   return app.flushing;
 }
 
-async function sendQueued() {
-  while (app.queue.length && app.session) {
-    const action = app.queue[0];
-    let result;
-    try {
-      result = await api(action.path, { method: action.method, body: action.body, token: app.session.token });
-    } catch (err) {
-      if (err.status === 0 || err.status >= 500 || err.status === 408 || err.status === 429) {
-        // Not reached (or the server is struggling): keep it, try again later.
-        app.sendFailing = err.status === 0;
-        app.nextFlushAt = Date.now() + app.retryMs;
-        app.retryMs = Math.min(RETRY_MAX_MS, app.retryMs * 2);
-        break;
-      }
-      if (err.status === 401) {
-        signOut('Your session has ended. Sign in again: nothing you entered is lost, it will be sent then.');
-        break;
-      }
-      // The server refused it for good (e.g. the offer had expired): tell the crew, drop it.
-      removeAction(action);
-      onRefused(action, err);
-      continue;
-    }
-    app.sendFailing = false;
-    app.retryMs = RETRY_MIN_MS;
-    removeAction(action);
-    onSent(action, result);
-  }
+function sendQueued() {
+  return sendInOrder(app, {
+    remove: removeAction,
+    onSent,
+    onRefused, // the server refused it for good (e.g. the offer had expired): tell the crew
+    onSessionEnded: () => signOut('Your session has ended. Sign in again: nothing you entered is lost, it will be sent then.'),
+  });
 }
 
 /** The server has the action: keep its answer as the new truth. */
