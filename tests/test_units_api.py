@@ -4,7 +4,7 @@ change."""
 import pytest
 from sqlalchemy import select
 
-from app.models import Event
+from app.models import AuditEntry, Event
 from tests.factories import incident
 
 ROLES = ("call_handler", "crew", "nurse", "supervisor", "admin")
@@ -188,3 +188,40 @@ async def test_role_matrix(client, make_user, supervisor, handler, method, path,
                 headers=supervisor,
             )
         assert response.status_code == allowed.get(role, 403), (role, response.text)
+
+
+async def test_assignment_list_carries_the_need_to_know_summary(
+    client, supervisor, handler, make_user, session
+):
+    """A tablet that restarted and missed the offer event still sees where and who, from REST;
+    never the person's name, only for its own unit, and each summary shown is audited."""
+    for callsign in ("TC9", "TC7"):
+        await client.post("/api/v1/units", json={**CAR, "callsign": callsign}, headers=supervisor)
+    body = incident(**{"person.name": "Sam Example"})
+    created = (await client.post("/api/v1/incidents", json=body, headers=handler)).json()
+    offered_to = created["assignments"][0]["unit"]
+    other = "TC7" if offered_to == "TC9" else "TC9"
+    crew = await make_user("crew", unit=offered_to)
+
+    listed = (await client.get("/api/v1/assignments", headers=crew)).json()
+    assert [a["incident_id"] for a in listed] == [created["id"]]
+    summary = listed[0]["incident"]
+    assert summary["location"]["description"] == body["location"]["description"]
+    assert "immediate_risk_to_life" in summary["risks"]
+    assert "name" not in summary["person"]
+    reads = await session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "incident.summary_read",
+            AuditEntry.subject_id == str(created["id"]),
+        )
+    )
+    assert len(list(reads)) == 1
+
+    other_crew = await make_user("crew", unit=other)
+    assert (await client.get("/api/v1/assignments", headers=other_crew)).json() == []
+    declined = await client.post(
+        f"/api/v1/assignments/{listed[0]['id']}/decline", json={"reason": "busy"}, headers=crew
+    )
+    assert declined.status_code == 200
+    history = (await client.get("/api/v1/assignments?active=false", headers=crew)).json()
+    assert history[0]["status"] == "declined" and history[0]["incident"] is None

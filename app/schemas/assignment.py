@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
@@ -26,6 +26,9 @@ class AssignmentOut(OutputModel):
     advice_at: UtcDatetime | None = None
     # "auto" when the service chose the unit; else the username who dispatched by hand.
     offered_by: str
+    # In `GET /assignments` only, for active assignments: the need-to-know summary the offer event
+    # carries, so a tablet that restarted (and missed the event) still shows where and who.
+    incident: dict[str, Any] | None = None
 
 
 class DeclineRequest(InputModel):

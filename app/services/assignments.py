@@ -6,8 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.actor import Actor
 from app.dispatch.transitions import ACTIVE
 from app.errors import NotFound
-from app.models import Assignment, Unit, User
+from app.models import Assignment, Incident, Unit, User
+from app.realtime import events
 from app.schemas.assignment import AssignmentOut
+from app.services import audit
 
 
 def out(assignment: Assignment, unit: Unit, offered_by: str | None) -> AssignmentOut:
@@ -47,12 +49,34 @@ async def get_out(assignment_id: int, *, session: AsyncSession) -> AssignmentOut
 async def list_visible(
     *, session: AsyncSession, actor: Actor, active_only: bool
 ) -> list[AssignmentOut]:
+    """The unit's assignments (a supervisor: the area's). Active ones carry the incident's
+    need-to-know summary, the same the offer event carries; each summary shown is audited."""
     query = _query().where(Unit.area_id == actor.area_id)
     if actor.role != "supervisor":
         query = query.where(Unit.callsign == actor.unit_callsign)
     if active_only:
         query = query.where(Assignment.status.in_(ACTIVE))
-    return [out(*row) for row in (await session.execute(query)).all()]
+    rows = (await session.execute(query)).all()
+    active_ids = {a.incident_id for a, _unit, _by in rows if a.status in ACTIVE}
+    incidents = {
+        i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(active_ids)))
+    }
+    result = []
+    for assignment, unit, offered_by in rows:
+        item = out(assignment, unit, offered_by)
+        incident = incidents.get(assignment.incident_id) if assignment.status in ACTIVE else None
+        if incident is not None:
+            item.incident = events.incident_summary(incident, unit.kind)
+        result.append(item)
+    for incident_id in sorted(active_ids):
+        audit.record(
+            session=session,
+            actor=actor,
+            action="incident.summary_read",
+            subject_type="incident",
+            subject_id=incident_id,
+        )
+    return result
 
 
 async def unit_has_taken(incident_id: int, callsign: str | None, *, session: AsyncSession) -> bool:

@@ -155,7 +155,11 @@ async function refreshAll() {
   const [active, all] = await Promise.all([get('/api/v1/assignments'), get('/api/v1/assignments?active=false')]);
   if (Array.isArray(active)) {
     const seen = new Set(active.map((r) => r.id));
-    for (const row of active) upsertRequest(row);
+    for (const row of active) {
+      // the need-to-know summary, for a request whose offer event we missed (e.g. after a reload)
+      if (row.incident) app.summaries[row.incident_id] = { ...(app.summaries[row.incident_id] || {}), ...row.incident };
+      upsertRequest(row);
+    }
     for (const [id, r] of app.requests) {
       if (!seen.has(id) && (r.seenAt || 0) < started && !app.queue.some((q) => q.assignmentId === id)) app.requests.delete(id);
     }

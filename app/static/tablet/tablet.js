@@ -329,6 +329,7 @@ function applyAssignmentList(list, requestedAt) {
   const seen = new Set();
   for (const row of list) {
     seen.add(row.id);
+    if (row.incident) app.summaries[row.incident_id] = row.incident; // for an offer we missed
     upsertAssignment(row);
   }
   // Gone from the server's active list: finished elsewhere (expired, cancelled…). Keep any that
