@@ -25,7 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	./scripts/ensure-chromium
+	./scripts/ensure-browsers
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 screenshots: $(STAMP)
-	./scripts/ensure-chromium
+	./scripts/ensure-browsers
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_dashboard_browser.py \
 		tests/test_intake_browser.py tests/test_tablet_browser.py tests/test_nurse_browser.py
 

@@ -21,7 +21,7 @@ SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (scripts/ensure-chromium)",
+    reason="Debian's chromium is not installed (scripts/ensure-browsers)",
 )
 
 
