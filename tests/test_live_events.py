@@ -55,6 +55,36 @@ async def test_socket_refuses_bad_tokens_with_a_clear_code(start_server):
     assert code == 4400
 
 
+async def test_open_socket_is_closed_when_its_token_expires_or_account_is_disabled(
+    start_server,
+):
+    server = await start_server(WS_RECHECK_SECONDS="0.5")
+    user = await add_user(server.database_url, "supervisor")
+    short = issue_token(
+        user_id=user["id"], role="supervisor", secret=LIVE_SECRET, ttl=timedelta(seconds=2)
+    )
+    async with connect(server.ws_url(short)) as ws:
+        await ws.send('{"type": "ping"}')
+        assert (await receive_json(ws))["type"] == "pong"  # open while the token is good
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd.code == 4401 and "expired" in closed.value.rcvd.reason
+
+    async with connect(server.ws_url(user["token"])) as ws:
+        await ws.send('{"type": "ping"}')
+        assert (await receive_json(ws))["type"] == "pong"
+        connection = await asyncpg.connect(dsn(server.database_url))
+        try:
+            await connection.execute("UPDATE users SET active = false WHERE id = $1", user["id"])
+        finally:
+            await connection.close()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd.code == 4401 and "not active" in closed.value.rcvd.reason
+
+
 async def test_who_receives_what(start_server):
     server = await start_server()
     people = await setup_area(server)

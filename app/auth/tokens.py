@@ -29,3 +29,9 @@ def read_token(token: str, *, secret: str) -> int:
         raise InvalidToken("token expired") from exc
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken("invalid token") from exc
+
+
+def expires_at(token: str, *, secret: str) -> datetime:
+    """When a valid token expires (read_token has already checked it)."""
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"verify_exp": False})
+    return datetime.fromtimestamp(claims["exp"], UTC)

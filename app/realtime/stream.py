@@ -42,6 +42,7 @@ class SubscriberStream:
         sessionmaker: async_sessionmaker[AsyncSession],
         on_command: CommandHandler,
         send_timeout: float = SEND_TIMEOUT,
+        guard: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.websocket = websocket
         self.viewer = viewer
@@ -49,6 +50,8 @@ class SubscriberStream:
         self.sessionmaker = sessionmaker
         self.on_command = on_command
         self.send_timeout = send_timeout
+        # Returns (having closed the socket) when the connection may no longer stay open.
+        self.guard = guard
         self.last_sent = 0
         self._send_lock = asyncio.Lock()
 
@@ -63,7 +66,10 @@ class SubscriberStream:
                 asyncio.create_task(self._forward(subscription)),
                 asyncio.create_task(self._receive()),
             ]
-            # Whichever ends first (client gone, too slow, send timed out) ends the other.
+            if self.guard is not None:
+                tasks.append(asyncio.create_task(self.guard()))
+            # Whichever ends first (client gone, too slow, send timed out, signed out) ends the
+            # others.
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         except (WebSocketDisconnect, ConnectionError, TimeoutError):
             pass

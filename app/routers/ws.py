@@ -1,10 +1,15 @@
 """`GET /ws?token=…[&after=<event id>]`: live events for the signed-in user."""
 
+import asyncio
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.actor import Actor
+from app.auth.tokens import expires_at
 from app.deps import load_actor
 from app.errors import AppError
 from app.realtime.audience import Viewer
@@ -13,6 +18,7 @@ from app.realtime.wire import control
 from app.services import dispatch
 
 router = APIRouter(tags=["live"])
+log = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -41,6 +47,9 @@ async def events_socket(
     async def on_command(_: Viewer, message: dict[str, Any]) -> str:
         return await handle_command(state.sessionmaker, actor, message)
 
+    async def guard() -> None:
+        await close_when_signed_out(websocket, token, state)
+
     stream = SubscriberStream(
         websocket,
         viewer,
@@ -48,8 +57,28 @@ async def events_socket(
         sessionmaker=state.sessionmaker,
         on_command=on_command,
         send_timeout=state.settings.ws_send_timeout_seconds,
+        guard=guard,
     )
     await stream.run(int(after) if after is not None else None)
+
+
+async def close_when_signed_out(websocket: WebSocket, token: str, state: Any) -> None:
+    """A socket lives no longer than its token, nor than its account: the token and the user are
+    checked again at the token's expiry and every `WS_RECHECK_SECONDS`; on failure the socket is
+    closed with 4401, as at connect."""
+    expiry = expires_at(token, secret=state.secret_key)
+    while True:
+        left = (expiry - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(0.0, min(state.settings.ws_recheck_seconds, left + 0.05)))
+        try:
+            async with state.sessionmaker() as session:
+                await load_actor(session, token, secret=state.secret_key)
+        except AppError as exc:
+            await close_quietly(websocket, CLOSE_UNAUTHENTICATED, exc.message[:120])
+            return
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is briefly away: keep the socket, ask again next time.
+            log.warning("could not re-check a websocket's account (%s)", exc)
 
 
 async def handle_command(sessionmaker: Any, actor: Actor, message: dict[str, Any]) -> str:
