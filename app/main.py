@@ -10,6 +10,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.auth.throttle import SignInThrottle
 from app.config import Settings, get_settings
 from app.database import (
     create_engine,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
+    app.state.sign_in_throttle = SignInThrottle()
     routers = (
         health,
         auth,

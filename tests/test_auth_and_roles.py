@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.auth.throttle import SignInThrottle
 from app.auth.tokens import issue_token
 from app.services.users import upsert_user
 from tests.conftest import TEST_SECRET
@@ -97,6 +98,43 @@ async def test_wrong_password_and_unknown_user(client, session):
         assert response.json()["error"]["code"] == "invalid_credentials"
     missing = await client.post("/api/v1/auth/token", data={"username": "bob"})
     assert missing.status_code == 422
+
+
+async def test_repeated_wrong_passwords_are_throttled(client, session):
+    await upsert_user("dee", "correct horse battery", session=session, role="supervisor")
+    await session.commit()
+    for _ in range(10):
+        wrong = await client.post("/api/v1/auth/token", data={"username": "dee", "password": "x"})
+        assert wrong.status_code == 401
+    right = {"username": "dee", "password": "correct horse battery"}
+    refused = await client.post("/api/v1/auth/token", data=right)
+    assert refused.status_code == 429  # even the right password, until the window passes
+    assert refused.json()["error"]["code"] == "too_many_attempts"
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    await upsert_user("eve", "correct horse battery", session=session, role="supervisor")
+    await session.commit()
+    other = {"username": "eve", "password": "correct horse battery"}
+    assert (await client.post("/api/v1/auth/token", data=other)).status_code == 200
+
+
+def test_throttle_window_and_reset():
+    now = [0.0]
+    throttle = SignInThrottle(
+        per_username=3, per_address=5, window_seconds=60, clock=lambda: now[0]
+    )
+    for second in range(3):
+        now[0] = float(second)
+        assert throttle.retry_after("ann", "10.0.0.1") is None
+        throttle.failed("ann", "10.0.0.1")
+    assert throttle.retry_after("ann", "10.0.0.1") == 58.0  # the first failure leaves at 60
+    now[0] = 60.0
+    assert throttle.retry_after("ann", "10.0.0.1") is None
+    for other in ("bob", "cat", "eve"):  # with ann's at 1 s and 2 s: 5 from one address
+        throttle.failed(other, "10.0.0.1")
+    assert throttle.retry_after("dan", "10.0.0.1") is not None
+    assert throttle.retry_after("dan", "10.0.0.2") is None
+    throttle.succeeded("ann")
+    assert throttle.retry_after("ann", "10.0.0.9") is None
 
 
 async def test_expired_forged_and_inactive_tokens(client, session):
