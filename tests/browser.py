@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.live import LIVE_PASSWORD
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The screenshots in docs/ are refreshed only on request (`make screenshots`), so a test run
 # leaves the working tree as it found it; otherwise they are still taken, into a scratch folder.
@@ -46,3 +48,10 @@ async def browser() -> AsyncIterator[object]:
             yield chromium
         finally:
             await chromium.close()
+
+
+async def sign_in(page, username: str, password: str = LIVE_PASSWORD) -> None:
+    """Fill and send a screen's sign-in form (every screen has the same one)."""
+    await page.get_by_test_id("username").fill(username)
+    await page.get_by_test_id("password").fill(password)
+    await page.get_by_test_id("login-submit").click()

@@ -20,6 +20,7 @@ from app.auth.tokens import issue_token
 from app.database import create_engine, create_sessionmaker
 from app.services.users import upsert_user
 
+LIVE_PASSWORD = "live-password-123"  # every user add_user makes signs in with it
 LIVE_SECRET = "live-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,7 +113,7 @@ async def add_user(
         async with create_sessionmaker(engine)() as session, session.begin():
             name = username or f"{role}-{unit or ''}-{os.urandom(3).hex()}"
             user = await upsert_user(
-                name, "live-password-123", session=session, role=role, unit=unit, area=area
+                name, LIVE_PASSWORD, session=session, role=role, unit=unit, area=area
             )
             user_id = user.id
     finally:

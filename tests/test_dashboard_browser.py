@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.browser import SCREENSHOTS, browser, needs_chromium
+from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
 from tests.factories import incident
 from tests.live import add_user
 from tests.test_s136_api import detention
@@ -69,9 +69,7 @@ async def test_supervisor_watches_a_handover_breach_live(start_server):
                 ),
             )
             await page.goto(f"{server.url}/dashboard")
-            await page.get_by_test_id("username").fill("sup-dashboard")
-            await page.get_by_test_id("password").fill("live-password-123")
-            await page.get_by_test_id("login-submit").click()
+            await sign_in(page, "sup-dashboard")
             status = page.get_by_test_id("connection-status")
             await status.filter(has_text="live").wait_for(timeout=10_000)
 

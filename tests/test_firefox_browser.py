@@ -9,9 +9,7 @@ import httpx
 
 from tests.factories import incident
 from tests.firefox import Firefox, firefox, needs_firefox
-from tests.live import add_user
-
-PASSWORD = "live-password-123"
+from tests.live import LIVE_PASSWORD, add_user
 
 
 async def sign_in(browser: Firefox, base_url: str, screen: str, username: str) -> None:
@@ -19,7 +17,7 @@ async def sign_in(browser: Firefox, base_url: str, screen: str, username: str) -
     await browser.evaluate(
         f"""(() => {{
             document.querySelector('[data-testid="username"]').value = {json.dumps(username)};
-            document.querySelector('[data-testid="password"]').value = {json.dumps(PASSWORD)};
+            document.querySelector('[data-testid="password"]').value = {json.dumps(LIVE_PASSWORD)};
             document.querySelector('[data-testid="login-submit"]').click();
             return true;
         }})()"""

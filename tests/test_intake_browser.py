@@ -6,10 +6,8 @@ the rules' decision."""
 import httpx
 from playwright.async_api import Page, expect
 
-from tests.browser import SCREENSHOTS, browser, needs_chromium
+from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
 from tests.live import add_user
-
-PASSWORD = "live-password-123"
 
 
 def paths(prefix: str, names: str) -> list[str]:
@@ -33,12 +31,6 @@ TAB_ORDER = [
     "submit",
     "new-call",
 ]
-
-
-async def sign_in(page: Page, username: str) -> None:
-    await page.get_by_test_id("username").fill(username)
-    await page.get_by_test_id("password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
 
 
 async def answer(page: Page, question: str, key: str) -> None:

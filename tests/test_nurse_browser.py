@@ -7,7 +7,7 @@ import re
 import httpx
 from playwright.async_api import expect
 
-from tests.browser import SCREENSHOTS, browser, needs_chromium
+from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
 from tests.factories import incident
 from tests.live import add_user
 
@@ -56,9 +56,7 @@ async def test_nurse_desk_takes_an_advice_request(start_server):
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(f"{server.url}/nurse")
-            await page.get_by_test_id("username").fill("nurse-desk1")
-            await page.get_by_test_id("password").fill("live-password-123")
-            await page.get_by_test_id("login-submit").click()
+            await sign_in(page, "nurse-desk1")
             await expect(page.get_by_test_id("connection-status")).to_have_text(
                 "live", timeout=10_000
             )

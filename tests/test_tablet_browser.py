@@ -11,7 +11,7 @@ import httpx
 from playwright.async_api import expect
 from sqlalchemy.engine import make_url
 
-from tests.browser import SCREENSHOTS, browser, needs_chromium
+from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
 from tests.factories import incident
 from tests.live import add_user
 
@@ -99,9 +99,7 @@ async def test_crew_tablet_offer_s136_and_offline_arrival(start_server):
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(f"{server.url}/tablet")
-            await page.get_by_test_id("username").fill("crew-tc1")
-            await page.get_by_test_id("password").fill("live-password-123")
-            await page.get_by_test_id("login-submit").click()
+            await sign_in(page, "crew-tc1")
             status = page.get_by_test_id("connection-status")
             await expect(status).to_have_text("live", timeout=10_000)
 
@@ -289,9 +287,7 @@ async def test_tablet_reports_a_refused_action_and_keeps_a_draft_across_reloads(
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(f"{server.url}/tablet")
-            await page.get_by_test_id("username").fill("crew-tc1b")
-            await page.get_by_test_id("password").fill("live-password-123")
-            await page.get_by_test_id("login-submit").click()
+            await sign_in(page, "crew-tc1b")
             status = page.get_by_test_id("connection-status")
             await expect(status).to_have_text("live", timeout=10_000)
 

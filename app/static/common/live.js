@@ -1,10 +1,12 @@
 /**
  * live.js: shared client helpers for the street-triage screens (supervisor dashboard,
- * intake screen, crew tablet). Plain ES module, no dependencies.
+ * intake screen, crew tablet, nurse desk). Plain ES module, no dependencies.
  *
  *   api(path, {method, body, token, headers})  JSON over fetch; throws ApiError on non-2xx
  *   signIn(username, password)                 POST /api/v1/auth/token (form-encoded)
  *   saveSession / loadSession / clearSession   the signed-in session, in sessionStorage
+ *   wireSignInForm({refusal, start})           the sign-in form every screen shares
+ *   humanize(code)                             'on_scene' → 'On scene'
  *   LiveStream                                 the /ws event stream: resume, backoff, heartbeat
  */
 
@@ -57,6 +59,46 @@ export function signIn(username, password) {
     method: 'POST',
     body: new URLSearchParams({ username, password }),
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+}
+
+/** 'on_scene' → 'On scene'. */
+export const humanize = (code) => String(code ?? '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+
+/**
+ * Wire the sign-in form every screen has (#login-form, #username, #password, #login-submit,
+ * #login-error, #login-notice). `refusal(answer, username)` says why this account may not use
+ * this screen ('' when it may); `start(session)` opens the screen; `beforeSubmit()` runs first
+ * (the sign-in tap is what lets a screen play sound later).
+ */
+export function wireSignInForm({ refusal, start, beforeSubmit = () => {} }) {
+  const byId = (id) => document.getElementById(id);
+  const showError = (message) => {
+    byId('login-error').textContent = message;
+    byId('login-error').hidden = false;
+    byId('password').focus();
+  };
+  byId('login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    beforeSubmit();
+    const button = byId('login-submit');
+    const username = byId('username').value.trim();
+    const password = byId('password').value;
+    byId('login-error').hidden = true;
+    byId('login-notice').textContent = '';
+    if (!username || !password) return showError('Enter your username and password.');
+    button.disabled = true;
+    try {
+      const answer = await signIn(username, password);
+      const refused = refusal(answer, username);
+      if (refused) return showError(refused);
+      byId('password').value = '';
+      return start(saveSession(answer, username));
+    } catch (err) {
+      return showError(err.status === 0 ? 'No connection: signing in needs the network.' : err.message);
+    } finally {
+      button.disabled = false;
+    }
   });
 }
 

@@ -1,7 +1,7 @@
 // Supervisor dashboard: open handovers against the one-hour goal, places of safety,
 // escalations and today's figures, kept live over the /ws stream and re-read over REST
 // whenever the stream (re)connects or asks for a resync.
-import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 
 const COMPLETED_VISIBLE_MS = 30_000; // a handed-over row stays this long before it goes
 const REFRESH_MS = 60_000;           // figures, chart and open list are re-read this often
@@ -31,7 +31,6 @@ const el = (tag, className, text) => {
   return node;
 };
 const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
-const humanize = (code) => String(code ?? '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const hhmm = (time) => (time == null || Number.isNaN(new Date(time).getTime()) ? '—'
   : new Date(time).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }));
 const minutes = (value) => (value == null ? '—' : `${Math.round(value)} min`);
@@ -559,38 +558,10 @@ function signOut(notice = '') {
   byId('username').focus();
 }
 
-async function onLoginSubmit(event) {
-  event.preventDefault();
-  const error = byId('login-error');
-  const button = byId('login-submit');
-  const username = byId('username').value.trim();
-  const password = byId('password').value;
-  error.hidden = true;
-  setText(byId('login-notice'), '');
-  if (!username || !password) return showLoginError('Enter your username and password.');
-  button.disabled = true;
-  try {
-    const answer = await signIn(username, password);
-    if (answer.role !== 'supervisor') {
-      return showLoginError(`This dashboard is for supervisors. ${username} is signed in as ${humanize(answer.role).toLowerCase()}; use the screen for that role.`);
-    }
-    byId('password').value = '';
-    return startDashboard(saveSession(answer, username));
-  } catch (err) {
-    return showLoginError(err.message);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-function showLoginError(message) {
-  const error = byId('login-error');
-  error.textContent = message;
-  error.hidden = false;
-  byId('password').focus();
-}
-
-byId('login-form').addEventListener('submit', onLoginSubmit);
+wireSignInForm({
+  start: startDashboard,
+  refusal: (answer, username) => (answer.role === 'supervisor' ? '' : `This dashboard is for supervisors. ${username} is signed in as ${humanize(answer.role).toLowerCase()}; use the screen for that role.`),
+});
 byId('sign-out').addEventListener('click', () => {
   app.stream?.forgetCursor(); // a deliberate sign-out starts the next session afresh
   signOut();

@@ -1,7 +1,7 @@
 // Call intake: a call handler takes a call, sees the Right Care, Right Person decision change
 // as the answers come in (POST /api/v1/triage/preview), records it (POST /api/v1/incidents,
 // one Idempotency-Key per form), may override it, and watches dispatch live over /ws.
-import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 
 const PREVIEW_DEBOUNCE_MS = 250;
 const OPEN_STATUSES = ['open', 'dispatched', 'on_scene'];
@@ -72,7 +72,6 @@ const el = (tag, className, text) => {
   return node;
 };
 const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
-const humanize = (code) => String(code ?? '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const hhmm = (time) => (time ? new Date(time).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
 
 function debounce(fn, ms) {
@@ -864,38 +863,11 @@ function signOut(notice = '') {
   byId('username').focus();
 }
 
-async function onLoginSubmit(event) {
-  event.preventDefault();
-  const button = byId('login-submit');
-  const username = byId('username').value.trim();
-  const password = byId('password').value;
-  byId('login-error').hidden = true;
-  setText(byId('login-notice'), '');
-  if (!username || !password) return showLoginError('Enter your username and password.');
-  button.disabled = true;
-  try {
-    const answer = await signIn(username, password);
-    if (answer.role !== 'call_handler') {
-      return showLoginError(`This screen is for call handlers. ${username} is signed in as ${humanize(answer.role).toLowerCase()}; use the screen for that role.`);
-    }
-    byId('password').value = '';
-    return startIntake(saveSession(answer, username));
-  } catch (err) {
-    return showLoginError(err.message);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-function showLoginError(message) {
-  const error = byId('login-error');
-  error.textContent = message;
-  error.hidden = false;
-  byId('password').focus();
-}
-
 buildQuestions();
-byId('login-form').addEventListener('submit', onLoginSubmit);
+wireSignInForm({
+  start: startIntake,
+  refusal: (answer, username) => (answer.role === 'call_handler' ? '' : `This screen is for call handlers. ${username} is signed in as ${humanize(answer.role).toLowerCase()}; use the screen for that role.`),
+});
 const form = byId('intake-form');
 form.addEventListener('submit', onSubmit);
 form.addEventListener('input', schedulePreview);

@@ -3,7 +3,7 @@
 // advice and whether s136 was then used (which clears the request), and keeps a list of what was
 // handled today. Accept and advice go through a small queue kept in localStorage: both are
 // idempotent on the server, so a resend after a dropped connection is safe.
-import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 import { RETRY_MIN_MS, sendInOrder } from '/static/common/pending.js';
 
 const ALERT_REPEAT_MS = 20_000;
@@ -24,7 +24,6 @@ const el = (tag, className, text) => {
   return node;
 };
 const setText = (node, text) => { if (node && node.textContent !== text) node.textContent = text; };
-const humanize = (code) => String(code ?? '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const hhmm = (t) => (t == null || Number.isNaN(new Date(t).getTime()) ? '—'
   : new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }));
 const isToday = (t) => t != null && new Date(t).toDateString() === new Date().toDateString();
@@ -654,39 +653,11 @@ function signOut(notice = '') {
   byId('username').focus();
 }
 
-async function onLoginSubmit(event) {
-  event.preventDefault();
-  enableSound();
-  const error = byId('login-error');
-  const button = byId('login-submit');
-  const username = byId('username').value.trim();
-  const password = byId('password').value;
-  error.hidden = true;
-  setText(byId('login-notice'), '');
-  if (!username || !password) return showLoginError('Enter your username and password.');
-  button.disabled = true;
-  try {
-    const answer = await signIn(username, password);
-    if (answer.role !== 'nurse' || !answer.unit) {
-      return showLoginError(`This screen is for the nurse desk. ${username} is ${humanize(answer.role).toLowerCase()}${answer.unit ? '' : ' with no desk'}; use the screen for that role.`);
-    }
-    byId('password').value = '';
-    return startDesk(saveSession(answer, username));
-  } catch (err) {
-    return showLoginError(err.message);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-function showLoginError(message) {
-  const error = byId('login-error');
-  error.textContent = message;
-  error.hidden = false;
-  byId('password').focus();
-}
-
-byId('login-form').addEventListener('submit', onLoginSubmit);
+wireSignInForm({
+  start: startDesk,
+  refusal: (answer, username) => (answer.role === 'nurse' && answer.unit ? '' : `This screen is for the nurse desk. ${username} is ${humanize(answer.role).toLowerCase()}${answer.unit ? '' : ' with no desk'}; use the screen for that role.`),
+  beforeSubmit: enableSound,
+});
 byId('sign-out').addEventListener('click', () => {
   const n = app.queue.length;
   if (n && !window.confirm(`${n} action(s) are not sent yet; they stay on this computer and go when you sign in again. Sign out?`)) return;

@@ -3,7 +3,7 @@
 // sent when the connection is back; each is idempotent on the server, so a resend after a lost
 // answer does no harm. Events come over /ws (LiveStream resumes with after=<last id>, so an
 // offer made while offline is replayed), and state is re-read over REST on every reconnect.
-import { api, signIn, saveSession, loadSession, clearSession, LiveStream } from '/static/common/live.js';
+import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 import { RETRY_MIN_MS, sendInOrder } from '/static/common/pending.js';
 
 const ALERT_REPEAT_MS = 15_000;  // an unanswered offer sounds again this often
@@ -55,7 +55,6 @@ const el = (tag, className, text) => {
   return node;
 };
 const setText = (node, text) => { if (node && node.textContent !== text) node.textContent = text; };
-const humanize = (code) => String(code ?? '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const isValidTime = (t) => t != null && !Number.isNaN(new Date(t).getTime());
 const hhmm = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
 const hhmmss = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB') : '—');
@@ -1523,38 +1522,6 @@ function onSignOutClick() {
   signOut(count ? `${count} action(s) kept on this tablet; sign in again to send them.` : '');
 }
 
-async function onLoginSubmit(event) {
-  event.preventDefault();
-  enableSound(); // the sign-in tap lets offers make a sound later
-  const error = byId('login-error');
-  const button = byId('login-submit');
-  const username = byId('username').value.trim();
-  const password = byId('password').value;
-  error.hidden = true;
-  setText(byId('login-notice'), '');
-  if (!username || !password) return showLoginError('Enter your username and password.');
-  button.disabled = true;
-  try {
-    const answer = await signIn(username, password);
-    if (answer.role !== 'crew' || !answer.unit) {
-      return showLoginError(`This tablet is for triage car crews. ${username} is ${humanize(answer.role).toLowerCase()}${answer.unit ? '' : ' with no unit'}; use the screen for that role.`);
-    }
-    byId('password').value = '';
-    return startTablet(saveSession(answer, username));
-  } catch (err) {
-    return showLoginError(err.status === 0 ? 'No connection: signing in needs the network.' : err.message);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-function showLoginError(message) {
-  const error = byId('login-error');
-  error.textContent = message;
-  error.hidden = false;
-  byId('password').focus();
-}
-
 function applyTheme(theme) {
   document.body.classList.toggle('day', theme !== 'night');
   document.body.classList.toggle('night', theme === 'night');
@@ -1569,7 +1536,11 @@ function onThemeToggle() {
 }
 
 // ---------------------------------------------------------------- wiring
-byId('login-form').addEventListener('submit', onLoginSubmit);
+wireSignInForm({
+  start: startTablet,
+  refusal: (answer, username) => (answer.role === 'crew' && answer.unit ? '' : `This tablet is for triage car crews. ${username} is ${humanize(answer.role).toLowerCase()}${answer.unit ? '' : ' with no unit'}; use the screen for that role.`),
+  beforeSubmit: enableSound,
+});
 byId('sign-out').addEventListener('click', onSignOutClick);
 byId('sound-toggle').addEventListener('click', () => { enableSound(); setTimeout(beep, 50); });
 byId('theme-toggle').addEventListener('click', onThemeToggle);
