@@ -48,3 +48,11 @@ export async function sendInOrder(state, { remove, onSent, onRefused, onSessionE
     onSent(action, result);
   }
 }
+
+/** What a screen's connection light shows: offline as soon as the browser, the event stream or
+ *  the last send says so. */
+export function connectionShown(stream, sendFailing) {
+  const status = stream?.status || 'offline';
+  if (navigator.onLine === false || status === 'offline' || (sendFailing && status !== 'live')) return 'offline';
+  return status;
+}

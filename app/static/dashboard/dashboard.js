@@ -2,6 +2,7 @@
 // escalations and today's figures, kept live over the /ws stream and re-read over REST
 // whenever the stream (re)connects or asks for a resync.
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
+import { byId, el, setText } from '/static/common/dom.js';
 
 const COMPLETED_VISIBLE_MS = 30_000; // a handed-over row stays this long before it goes
 const REFRESH_MS = 60_000;           // figures, chart and open list are re-read this often
@@ -23,14 +24,6 @@ const PLACE_TYPES = {
 const REASONS = { no_unit_available: 'No unit available', no_unit_accepted: 'No unit accepted the offer' };
 const CLOCKS = { assessment: 'Assessment', detention: 'Detention', welfare_check: 'Welfare check' };
 
-const byId = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-};
-const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
 const hhmm = (time) => (time == null || Number.isNaN(new Date(time).getTime()) ? '—'
   : new Date(time).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }));
 const minutes = (value) => (value == null ? '—' : `${Math.round(value)} min`);

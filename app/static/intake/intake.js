@@ -2,6 +2,7 @@
 // as the answers come in (POST /api/v1/triage/preview), records it (POST /api/v1/incidents,
 // one Idempotency-Key per form), may override it, and watches dispatch live over /ws.
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
+import { byId, el, setText } from '/static/common/dom.js';
 
 const PREVIEW_DEBOUNCE_MS = 250;
 const OPEN_STATUSES = ['open', 'dispatched', 'on_scene'];
@@ -64,14 +65,6 @@ const INCIDENT_RANK = { open: 0, dispatched: 1, on_scene: 2, closed: 3 };
 const UNIT_FOR_RESPONDER = { triage_car: 'triage car', mh_nurse: 'nurse desk' };
 const UNIT_FOR_OUTCOME = { police_and_triage: 'triage car', triage_car: 'triage car', nurse_advice: 'nurse desk' };
 
-const byId = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-};
-const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
 const hhmm = (time) => (time ? new Date(time).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
 
 function debounce(fn, ms) {

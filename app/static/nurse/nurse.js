@@ -4,11 +4,11 @@
 // handled today. Accept and advice go through a small queue kept in localStorage: both are
 // idempotent on the server, so a resend after a dropped connection is safe.
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
-import { RETRY_MIN_MS, sendInOrder } from '/static/common/pending.js';
+import { byId, el, setText } from '/static/common/dom.js';
+import { upsertActive } from '/static/common/assignments.js';
+import { RETRY_MIN_MS, connectionShown, sendInOrder } from '/static/common/pending.js';
 
 const ALERT_REPEAT_MS = 20_000;
-const STATUS_RANK = { offered: 0, accepted: 1, en_route: 2, on_scene: 3, declined: 9, expired: 9, cancelled: 9, cleared: 9 };
-const ACTIVE = ['offered', 'accepted', 'en_route', 'on_scene'];
 const RISKS = {
   immediate_risk_to_life: 'Immediate risk to life', suicidal: 'Suicidal', self_harm: 'Self-harm',
   weapon: 'Weapon', violence_to_others: 'Violence to others', serious_harm: 'Serious harm',
@@ -16,14 +16,6 @@ const RISKS = {
 };
 
 // ---------------------------------------------------------------- helpers
-const byId = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-};
-const setText = (node, text) => { if (node && node.textContent !== text) node.textContent = text; };
 const hhmm = (t) => (t == null || Number.isNaN(new Date(t).getTime()) ? '—'
   : new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }));
 const isToday = (t) => t != null && new Date(t).toDateString() === new Date().toDateString();
@@ -193,14 +185,7 @@ async function loadIncident(incidentId) {
 }
 
 function upsertRequest(row) {
-  const id = row.id ?? row.assignment_id;
-  const old = app.requests.get(id);
-  const next = { ...(old || {}), ...row, id, seenAt: Date.now() };
-  delete next.incident;
-  delete next.assignment_id;
-  if (old && (STATUS_RANK[old.status] ?? 0) > (STATUS_RANK[row.status] ?? 0)) next.status = old.status;
-  if (ACTIVE.includes(next.status)) app.requests.set(id, next);
-  else app.requests.delete(id);
+  upsertActive(app.requests, row);
 }
 
 /** Keep a handled request in today's list (once; the server's answer replaces a pending one). */
@@ -292,11 +277,7 @@ function renderAll() {
   renderHandled();
 }
 
-function displayConnection() {
-  const status = app.stream?.status || 'offline';
-  if (navigator.onLine === false || status === 'offline' || (app.sendFailing && status !== 'live')) return 'offline';
-  return status;
-}
+function displayConnection() { return connectionShown(app.stream, app.sendFailing); }
 
 function renderHeader() {
   const conn = displayConnection();

@@ -4,15 +4,15 @@
 // answer does no harm. Events come over /ws (LiveStream resumes with after=<last id>, so an
 // offer made while offline is replayed), and state is re-read over REST on every reconnect.
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
-import { RETRY_MIN_MS, sendInOrder } from '/static/common/pending.js';
+import { byId, el, setText } from '/static/common/dom.js';
+import { upsertActive } from '/static/common/assignments.js';
+import { RETRY_MIN_MS, connectionShown, sendInOrder } from '/static/common/pending.js';
 
 const ALERT_REPEAT_MS = 15_000;  // an unanswered offer sounds again this often
 const CONFIRM_MS = 5_000;        // "tap again to clear the job" stays armed this long
 const FUTURE_SKEW_MS = 2 * 60_000; // the server refuses times more than 2 min ahead
 const DEFAULT_GOAL = { goal_minutes: 60, warning_minutes: 45 }; // contract default, until the server says
-const ACTIVE = ['offered', 'accepted', 'en_route', 'on_scene'];
 const JOB_STATUSES = ['accepted', 'en_route', 'on_scene'];
-const STATUS_RANK = { offered: 0, accepted: 1, en_route: 2, on_scene: 3, declined: 9, expired: 9, cancelled: 9, cleared: 9 };
 
 const UNIT_STATUS = {
   available: 'Available', en_route: 'En route', on_scene: 'On scene', conveying: 'Conveying',
@@ -47,14 +47,6 @@ const STATE_VIEW = {
 };
 
 // ---------------------------------------------------------------- small helpers
-const byId = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-};
-const setText = (node, text) => { if (node && node.textContent !== text) node.textContent = text; };
 const isValidTime = (t) => t != null && !Number.isNaN(new Date(t).getTime());
 const hhmm = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
 const hhmmss = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB') : '—');
@@ -351,17 +343,8 @@ function pruneFinished() {
   saveDrafts();
 }
 
-/** Merge a REST row or event data into the assignment; statuses only move forward. */
 function upsertAssignment(row) {
-  const id = row.id ?? row.assignment_id;
-  const old = app.assignments.get(id);
-  const next = { ...(old || {}), ...row, id, seenAt: Date.now() };
-  delete next.incident;
-  delete next.assignment_id;
-  if (old && (STATUS_RANK[old.status] ?? 0) > (STATUS_RANK[row.status] ?? 0)) next.status = old.status;
-  if (ACTIVE.includes(next.status)) app.assignments.set(id, next);
-  else app.assignments.delete(id);
-  return next;
+  return upsertActive(app.assignments, row);
 }
 
 /** The full record and any s136 record of an accepted job. */
@@ -571,11 +554,7 @@ function renderAll() {
   renderS136();
 }
 
-function displayConnection() {
-  const status = app.stream?.status || 'offline';
-  if (navigator.onLine === false || status === 'offline' || (app.sendFailing && status !== 'live')) return 'offline';
-  return status;
-}
+function displayConnection() { return connectionShown(app.stream, app.sendFailing); }
 
 function renderHeader() {
   const conn = displayConnection();
