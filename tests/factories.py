@@ -2,6 +2,7 @@
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,8 @@ BASE_INCIDENT: dict[str, Any] = {
     "area": "default",
     "source": "police_999",
     "category": "mental_health_crisis",
-    "reported_at": "2026-11-22T14:02:00Z",
+    # Set when a body is built (see incident()): a fixed date would fall out of "today" reports.
+    "reported_at": None,
     "location": {
         "description": "Trent Bridge, north side",
         "lat": 52.94,
@@ -51,6 +53,8 @@ def incident(**changes: Any) -> dict[str, Any]:
     """The contract's example incident, with top-level fields or dotted paths changed:
     incident(**{"risk.weapon": True}). A value of ... removes the field."""
     body = copy.deepcopy(BASE_INCIDENT)
+    # A few minutes ago, whatever the day and hour the test runs.
+    body["reported_at"] = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
     for path, value in changes.items():
         *parents, leaf = path.split(".")
         target = body
