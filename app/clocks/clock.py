@@ -186,6 +186,14 @@ def elapsed_minutes(start: datetime, end: datetime) -> int:
     return max(end - _utc(start, "start"), timedelta(0)) // _MINUTE
 
 
+def minutes_left(deadline_at: datetime, now: datetime) -> int:
+    """Whole minutes until the deadline, rounded towards it; negative once it has passed (a
+    clock one second over shows -1, never 0)."""
+    _require_aware(now, "now")
+    remaining = _utc(deadline_at, "deadline_at") - now
+    return remaining // _MINUTE if remaining < timedelta(0) else -(-remaining // _MINUTE)
+
+
 def state_at(spec: ClockSpec, now: datetime, stopped_at: datetime | None = None) -> ClockState:
     """The clock as it stands at `now`, or as it stopped at `stopped_at`.
 

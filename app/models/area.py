@@ -21,6 +21,14 @@ class Area(TimestampMixin, Base):
     handover_goal_minutes: Mapped[int] = mapped_column(default=60)
     handover_warning_minutes: Mapped[int] = mapped_column(default=45)
     ack_timeout_seconds: Mapped[int] = mapped_column(default=120)
+    # Risk to life (police_immediate, police_and_triage): a shorter limit to accept an offer.
+    urgent_ack_timeout_seconds: Mapped[int] = mapped_column(default=30, server_default="30")
+    # An incident that sends no unit must be handed off (or closed) within this time.
+    task_limit_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    # An open escalation is announced again this often until a supervisor acknowledges it.
+    escalation_repeat_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
+    # An accepted job with no status change for this long is escalated (stale_job).
+    stale_job_minutes: Mapped[int] = mapped_column(default=20, server_default="20")
     # Per type of place: {"emergency_department": {"goal": 90, "warning": 70}} or null for no
     # handover goal at that type of place; types not listed use the area's goal and warning.
     handover_goals_by_place_type: Mapped[dict[str, Any]] = mapped_column(

@@ -16,6 +16,7 @@ ASSIGNMENT_STATUSES = (
     "declined",
     "expired",
     "cancelled",
+    "withdrawn",
     "en_route",
     "on_scene",
     "cleared",
@@ -25,7 +26,8 @@ ACTIVE_STATUSES = ("offered", "accepted", "en_route", "on_scene")
 
 class Assignment(Base):
     """An incident offered to a unit: offered → accepted | declined | expired (| cancelled by a
-    person) → en_route → on_scene → cleared."""
+    person, | withdrawn when a changed decision no longer needs the unit) → en_route → on_scene
+    → cleared."""
 
     __tablename__ = "assignments"
     __table_args__ = (
@@ -35,6 +37,7 @@ class Assignment(Base):
             "expires_at",
             postgresql_where=text("status = 'offered'"),
         ),
+        Index("ix_assignments_stale_at", "stale_at", postgresql_where=text("stale_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +56,9 @@ class Assignment(Base):
     # Null: offered by the service's own dispatch; else the person who dispatched by hand.
     offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An accepted job with no status change by this time is escalated (stale_job); re-armed on
+    # each change, null once the job is over or already escalated.
+    stale_at: Mapped[datetime | None]
 
     unit: Mapped["Unit"] = relationship(lazy="raise")
     offered_by: Mapped["User | None"] = relationship(foreign_keys=[offered_by_id], lazy="raise")

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,7 +15,15 @@ class Clock(Base):
 
     __tablename__ = "clocks"
     __table_args__ = (
-        UniqueConstraint("detention_id", "kind"),
+        # One running clock of each kind per detention; a transfer stops the handover clock at
+        # the first place and starts another at the next (S10).
+        Index(
+            "uq_clocks_running_kind",
+            "detention_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("stopped_at IS NULL"),
+        ),
         Index(
             "ix_clocks_next_due_at", "next_due_at", postgresql_where=text("next_due_at IS NOT NULL")
         ),
@@ -31,5 +39,11 @@ class Clock(Base):
     warning_minutes: Mapped[int | None]
     agreed: Mapped[bool] = mapped_column(default=False)
     stopped_at: Mapped[datetime | None]
+    # Why it stopped: handed_over | transferred | ended (an outcome with no handover is not a
+    # handover) | assessed | extended… ; null while running.
+    stop_reason: Mapped[str | None] = mapped_column(String(30))
+    # Handover clocks: the place it runs at, and who there took the person.
+    place_of_safety_id: Mapped[int | None] = mapped_column(ForeignKey("places_of_safety.id"))
+    received_by: Mapped[str | None] = mapped_column(String(200))
     fired: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
     next_due_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin
@@ -23,6 +24,11 @@ class Detention(TimestampMixin, Base):
     unit_callsign: Mapped[str | None] = mapped_column(String(20))
     power: Mapped[str] = mapped_column(String(10))
     detained_at: Mapped[datetime] = mapped_column(index=True)
+    # S9: where the person was when detained (location kinds of the incident); s136 never in a
+    # private dwelling. s135: the warrant that allowed entry.
+    found_in: Mapped[str | None] = mapped_column(String(30))
+    warrant_issued_by: Mapped[str | None] = mapped_column(String(200))
+    warrant_issued_at: Mapped[datetime | None]
     # S1: consultation before detention, or why it was not practicable.
     consulted_who: Mapped[str | None] = mapped_column(String(20))
     consulted_at: Mapped[datetime | None]
@@ -39,6 +45,12 @@ class Detention(TimestampMixin, Base):
     ambulance_requested: Mapped[bool | None]
     police_vehicle_reason: Mapped[str | None] = mapped_column(Text)
     person_age: Mapped[int | None]
+    # Age unknown at a police station: why the officer believes the person is 18 or over (S3).
+    believed_adult_reason: Mapped[str | None] = mapped_column(Text)
+    # A person under 18 at a place that does not take under-18s: why (flagged for review).
+    under_18_place_reason: Mapped[str | None] = mapped_column(Text)
+    # Marks for supervisors and the review (e.g. under_18_unsuitable_place, possible_duplicate).
+    flags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default="{}")
     person_gender: Mapped[str] = mapped_column(String(20))
     person_ethnicity: Mapped[str] = mapped_column(String(20))
     arrived_at: Mapped[datetime | None]

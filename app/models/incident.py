@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from app.models.user import User
 
 INCIDENT_STATUSES = ("open", "dispatched", "on_scene", "closed")
+CLOSE_REASONS = (
+    "referred",
+    "advice_given",
+    "duplicate",
+    "no_further_action",
+    "resolved_on_scene",
+    "other",
+)
 
 
 class Incident(TimestampMixin, Base):
@@ -24,7 +32,14 @@ class Incident(TimestampMixin, Base):
     """
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_area_id_created_at", "area_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_incidents_area_id_created_at", "area_id", "created_at"),
+        Index(
+            "ix_incidents_task_due_at",
+            "task_due_at",
+            postgresql_where=text("task_due_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
@@ -44,6 +59,13 @@ class Incident(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     decision: Mapped[dict[str, Any]] = mapped_column(JSONB)
     effective_outcome: Mapped[str] = mapped_column(String(40))
+    # The call handler's desk owes a hand-off (an outcome that sends no unit of ours) by this
+    # time, or the incident is escalated; null when nothing is owed.
+    task_due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(30))
+    close_note: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 

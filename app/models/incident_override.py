@@ -20,6 +20,8 @@ class IncidentOverride(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     previous_outcome: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
+    # What the call handler now tells the caller (the rules' sentence for the new outcome).
+    caller_advice: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -1,4 +1,4 @@
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, TimestampMixin
@@ -25,3 +25,6 @@ class PlaceOfSafety(TimestampMixin, Base):
     available_beds: Mapped[int] = mapped_column(default=0)
     accepts_under_18: Mapped[bool] = mapped_column(default=False)
     exclusions: Mapped[str | None] = mapped_column(Text)
+    # Where it is, so a tablet can list the nearest suitable place first.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)

@@ -114,14 +114,3 @@ def unit_event(unit: Unit) -> PendingEvent:
             "active_assignments": unit.active_assignments,
         },
     )
-
-
-def escalation_event(incident: Incident, reason: str, detail: str) -> PendingEvent:
-    return PendingEvent(
-        type="escalation.raised",
-        area_id=incident.area_id,
-        incident_id=incident.id,
-        # Call handlers too: the one who took the call must know nobody is coming.
-        audience=["call_handler"],
-        data={"incident_id": incident.id, "reason": reason, "detail": detail},
-    )

@@ -8,3 +8,6 @@ ERROR_RESPONSES: dict[int | str, dict] = {
     403: {"model": ErrorResponse, "description": "The role may not do this"},
     422: {"model": ErrorResponse, "description": "Invalid input, field by field"},
 }
+NOT_FOUND: dict[int | str, dict] = {
+    404: {"model": ErrorResponse, "description": "Not found in your area"},
+}

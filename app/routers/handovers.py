@@ -2,12 +2,11 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime
 
 from app.auth.actor import Actor
 from app.deps import Session, require_roles
 from app.routers import ERROR_RESPONSES
-from app.schemas.common import UtcDatetime
 from app.schemas.detention import HandoverOut
 from app.services import handovers
 
@@ -28,21 +27,3 @@ async def list_handovers(
     return await handovers.list_handovers(
         session=session, actor=actor, state=state, from_=from_, to=to
     )
-
-
-class Escalation(BaseModel):
-    id: int
-    at: UtcDatetime
-    incident_id: int
-    reason: str
-    detail: str
-
-
-@router.get("/escalations", summary="Recent escalations (e.g. offers nobody accepted)")
-async def list_escalations(
-    session: Session,
-    actor: Annotated[Actor, Depends(require_roles("supervisor"))],
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[Escalation]:
-    rows = await handovers.recent_escalations(session=session, actor=actor, limit=limit)
-    return [Escalation.model_validate(r) for r in rows]

@@ -104,6 +104,30 @@ class ClockOut(OutputModel):
     outcome: str | None
 
 
+class ClockBoardRow(OutputModel):
+    """A clock on the supervisors' board: the clock events' fields, and what the row shows."""
+
+    incident_id: int
+    detention_id: int
+    clock: ClockKind
+    state: ClockState
+    started_at: UtcDatetime
+    deadline_at: UtcDatetime
+    elapsed_minutes: int
+    # Whole minutes until the deadline, negative once it has passed.
+    minutes_left: int
+    goal_minutes: int
+    warning_minutes: int | None
+    agreed: bool
+    stopped_at: UtcDatetime | None
+    within_goal: bool | None
+    outcome: str | None
+    place_of_safety_id: int | None
+    place_of_safety: str | None
+    unit: str | None
+    age_band: Literal["under_18", "18_and_over", "not_known"]
+
+
 class DetentionOut(OutputModel):
     id: int
     incident_id: int

@@ -11,17 +11,19 @@ first, then unit, so paths cannot deadlock.
 from datetime import timedelta
 
 from sqlalchemy import Float, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.actor import Actor
 from app.database import db_now
-from app.dispatch import ranking
+from app.dispatch import priority, ranking
 from app.dispatch.transitions import ACTIVE, UNIT_STATUS_FOR, can_move, incident_status
 from app.errors import AppError, NotFound
-from app.models import Area, Assignment, Incident, Unit
+from app.models import Area, Assignment, DispatchWait, Incident, Unit
 from app.realtime import events
 from app.realtime.outbox import emit
+from app.services import escalations
 
 # Which unit kind answers which responder in a decision.
 UNIT_KIND_FOR_RESPONDER = {"triage_car": "triage_car", "mh_nurse": "nurse_desk"}
@@ -121,8 +123,35 @@ async def offer_next(
         if any_tried
         else f"No {label} is available for incident {incident.id}."
     )
-    emit(session, events.escalation_event(incident, reason, detail))
+    level = priority.risk_level(incident.effective_outcome, incident.risk)
+    await escalations.raise_escalation(
+        session=session,
+        area_id=incident.area_id,
+        incident_id=incident.id,
+        reason=reason,
+        risk=level,
+        detail=detail,
+        dedupe_key=f"{reason}:{incident.id}:{kind}",
+    )
+    await _wait_for_unit(incident, kind, level, session=session)
     return None
+
+
+async def _wait_for_unit(
+    incident: Incident, kind: str, level: str, *, session: AsyncSession
+) -> None:
+    """Queue the incident for the first unit of `kind` that comes free (app/workers.py)."""
+    await session.execute(
+        insert(DispatchWait)
+        .values(
+            incident_id=incident.id,
+            unit_kind=kind,
+            area_id=incident.area_id,
+            risk_rank=priority.risk_rank(level),
+            since=await db_now(session),
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 async def _offer(

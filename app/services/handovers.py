@@ -9,7 +9,7 @@ from app import clocks
 from app.auth.actor import Actor
 from app.database import db_now
 from app.errors import Unprocessable
-from app.models import Clock, Detention, Event, PlaceOfSafety
+from app.models import Clock, Detention, PlaceOfSafety
 from app.schemas.detention import HandoverOut
 from app.services.detention_clocks import spec_of
 
@@ -70,13 +70,3 @@ async def list_handovers(
             )
         )
     return result
-
-
-async def recent_escalations(*, session: AsyncSession, actor: Actor, limit: int = 50) -> list[dict]:
-    rows = await session.scalars(
-        select(Event)
-        .where(Event.area_id == actor.area_id, Event.type == "escalation.raised")
-        .order_by(Event.id.desc())
-        .limit(limit)
-    )
-    return [{"id": e.id, "at": e.at, **e.data} for e in rows]
