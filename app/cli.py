@@ -26,6 +26,7 @@ DEMO_UNITS = [
     ),
     ("NURSE1", "nurse_desk", None, None, [("RMN Priya Das", "nurse")]),
 ]
+# name, type, beds, accepts under 18s, exclusions, lat, lon
 DEMO_PLACES = [
     (
         "Highbury Hospital s136 suite",
@@ -33,15 +34,27 @@ DEMO_PLACES = [
         2,
         False,
         "Not for people who need medical treatment first: go to the ED.",
+        53.0003,
+        -1.1734,
     ),
-    ("Queen's Medical Centre ED", "emergency_department", 4, True, None),
-    ("Hopewood CAMHS place of safety", "health_based_place_of_safety", 1, True, "Under 18s only."),
+    ("Queen's Medical Centre ED", "emergency_department", 4, True, None, 52.9436, -1.1857),
+    (
+        "Hopewood CAMHS place of safety",
+        "health_based_place_of_safety",
+        1,
+        True,
+        "Under 18s only.",
+        53.0139,
+        -1.1262,
+    ),
     (
         "Bridewell custody suite",
         "police_station",
         0,
         False,
         "Exceptional circumstances only, inspector's authority (S4); never under 18 (S3).",
+        52.9508,
+        -1.1426,
     ),
 ]
 DEMO_USERS = [
@@ -91,7 +104,7 @@ async def load_demo(url: str) -> list[str]:
                             active_assignments=0,
                         )
                     )
-            for name, kind, beds, under_18, exclusions in DEMO_PLACES:
+            for name, kind, beds, under_18, exclusions, lat, lon in DEMO_PLACES:
                 if (
                     await session.scalar(select(PlaceOfSafety.id).where(PlaceOfSafety.name == name))
                     is None
@@ -104,6 +117,8 @@ async def load_demo(url: str) -> list[str]:
                             available_beds=beds,
                             accepts_under_18=under_18,
                             exclusions=exclusions,
+                            lat=lat,
+                            lon=lon,
                         )
                     )
             for username, role, unit in DEMO_USERS:

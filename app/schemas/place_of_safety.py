@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictFloat, StrictInt, StringConstraints
 
 from app.schemas.common import InputModel, OutputModel
 
@@ -14,6 +14,8 @@ PlaceType = Literal[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Beds = Annotated[int, Field(ge=0, le=500)]
 Exclusions = Annotated[str, StringConstraints(max_length=2000)]
+Latitude = Annotated[StrictFloat | StrictInt, Field(ge=-90, le=90)]
+Longitude = Annotated[StrictFloat | StrictInt, Field(ge=-180, le=180)]
 
 
 class PlaceOfSafetyCreate(InputModel):
@@ -24,6 +26,9 @@ class PlaceOfSafetyCreate(InputModel):
     available_beds: Beds = 0
     accepts_under_18: bool = False
     exclusions: Exclusions | None = None
+    # Where it is (so tablets can list the nearest suitable place first).
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
 
 class PlaceOfSafetyUpdate(InputModel):
@@ -32,6 +37,8 @@ class PlaceOfSafetyUpdate(InputModel):
     available_beds: Beds | None = None
     accepts_under_18: bool | None = None
     exclusions: Exclusions | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
 
 class PlaceOfSafetyOut(OutputModel):
@@ -42,3 +49,5 @@ class PlaceOfSafetyOut(OutputModel):
     available_beds: int
     accepts_under_18: bool
     exclusions: str | None
+    lat: float | None = None
+    lon: float | None = None

@@ -25,6 +25,8 @@ def to_out(place: PlaceOfSafety, area_code: str) -> PlaceOfSafetyOut:
         available_beds=place.available_beds,
         accepts_under_18=place.accepts_under_18,
         exclusions=place.exclusions,
+        lat=place.lat,
+        lon=place.lon,
     )
 
 
@@ -85,7 +87,7 @@ async def update(
     place = await get(place_id, session=session, area_id=actor.area_id, lock=True)
     changes = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None and name != "exclusions":
+        if value is None and name not in ("exclusions", "lat", "lon"):
             raise Unprocessable("null_not_allowed", f"{name} cannot be null; leave it out.", name)
         setattr(place, name, value)
     await session.flush()
