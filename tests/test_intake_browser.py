@@ -7,7 +7,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
-from tests.live import add_user
+from tests.live import add_user, crews_online
 
 
 def paths(prefix: str, names: str) -> list[str]:
@@ -71,7 +71,9 @@ async def test_handler_takes_a_call_and_watches_dispatch_live(start_server):
             )
             assert r.status_code == 201, r.text
 
-        async with browser() as chromium:
+        # Both crews are signed in on their tablets (offers go only to connected crews).
+        crews = {"TC1": crew1, "TC2": crew2}
+        async with crews_online(server, crews), browser() as chromium:
             page = await chromium.new_page(
                 viewport={"width": 1920, "height": 1080},
                 locale="en-GB",
