@@ -31,9 +31,9 @@ async def _places(client, supervisor):
         ("ED", "emergency_department"),
         ("Custody", "police_station"),
     ):
-        r = await client.post(
-            "/api/v1/places-of-safety", json={"name": name, "type": kind}, headers=supervisor
-        )
+        # Health places take under-18s here (a child elsewhere needs a reason: S5).
+        body = {"name": name, "type": kind, "accepts_under_18": kind != "police_station"}
+        r = await client.post("/api/v1/places-of-safety", json=body, headers=supervisor)
         ids[kind] = r.json()["id"]
     return ids
 
@@ -105,6 +105,7 @@ async def test_s136_return_totals_and_csv(client, handler, supervisor, make_user
         detention(
             None,
             power="s135",
+            warrant={"issued_by": "Nottingham Magistrates", "issued_at": ago(600)},
             vehicle="none",
             person={"gender": "not_known", "ethnicity": "not_known"},
         ),

@@ -157,7 +157,9 @@ async def test_s4_police_station_needs_authority_and_is_flagged(
     station = places["police_station"]["id"]
     r = await record(client, incident_id, crew, detention(station))
     assert r.status_code == 422 and r.json()["error"]["code"] == "police_station_needs_authority"
-    assert field_of(r) == ["police_station_reason"]
+    # every refusal is listed, each naming its rule
+    assert field_of(r) == ["police_station_reason", "authorised_by"]
+    assert {d["rule"] for d in r.json()["error"]["details"]} == {"S4"}
     r = await record(client, incident_id, crew, detention(station, police_station_reason="x"))
     assert field_of(r) == ["authorised_by"]
     ok = await record(
@@ -203,7 +205,8 @@ async def test_s5_exclusions_are_shown_not_used_to_filter(client, crew, places):
 async def test_s6_police_vehicle_needs_reasons(client, crew, places, incident_id):
     place = places["health_based_place_of_safety"]["id"]
     r = await record(client, incident_id, crew, detention(place, vehicle="police_vehicle"))
-    assert r.status_code == 422 and field_of(r) == ["ambulance_requested"]
+    assert r.status_code == 422
+    assert field_of(r) == ["ambulance_requested", "police_vehicle_reason"]
     r = await record(
         client,
         incident_id,

@@ -9,7 +9,7 @@ from app.auth.actor import Actor
 from app.database import db_now
 from app.models import Clock, Detention, PlaceOfSafety
 from app.schemas.detention import ClockBoardRow
-from app.services.detention_clocks import spec_of
+from app.services.detention_clocks import clock_state
 
 
 async def list_clocks(*, session: AsyncSession, actor: Actor, state: str) -> list[ClockBoardRow]:
@@ -28,7 +28,7 @@ async def list_clocks(*, session: AsyncSession, actor: Actor, state: str) -> lis
         query = query.where(Clock.stopped_at.is_(None))
     rows = []
     for clock, detention, place_name in (await session.execute(query)).all():
-        st = clocks.state_at(spec_of(clock), now, clock.stopped_at)
+        st = clock_state(clock, now)
         rows.append(
             ClockBoardRow(
                 incident_id=clock.incident_id,
