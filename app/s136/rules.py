@@ -117,7 +117,7 @@ class DetentionFacts:
         return cls(
             now=_time(facts["now"]),
             detained_at=_time(facts["detained_at"]),
-            power=facts.get("power", "s136"),
+            power=facts.get("power") or "s136",
             found_in=facts.get("found_in"),
             warrant_given=warrant is not None,
             warrant_issued_by=warrant.get("issued_by") if warrant else None,
