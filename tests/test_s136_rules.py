@@ -263,7 +263,12 @@ def test_an_outcome_before_any_handover_is_not_a_handover() -> None:
 
 def test_an_open_handover_past_its_goal_counts_as_missed() -> None:
     breached = s136.clock_result(
-        started_at=at(0), goal_minutes=60, agreed=False, stopped_at=None, stop_reason=None, now=at(61)
+        started_at=at(0),
+        goal_minutes=60,
+        agreed=False,
+        stopped_at=None,
+        stop_reason=None,
+        now=at(61),
     )
     assert breached.counted and not breached.within and breached.missed
 
