@@ -1209,3 +1209,22 @@ async def test_a_restarted_welfare_clock_missed_again_is_a_new_escalation(
         if e["detail"].startswith("Welfare")
     ]
     assert len(welfare) == 2
+
+
+async def test_the_clock_board_shows_each_clock_where_it_runs_after_a_transfer(
+    client, crew, places, incident_id, supervisor
+):
+    await record(client, incident_id, crew, detention(places["emergency_department"]["id"]))
+    await arrive(client, crew, incident_id, 50)
+    suite = places["health_based_place_of_safety"]["id"]
+    r = await move(client, crew, incident_id, {"at": ago(10), "place_of_safety_id": suite})
+    assert r.status_code == 200, r.text
+    board = (await client.get("/api/v1/clocks?state=all", headers=supervisor)).json()
+    handovers = [c for c in board if c["incident_id"] == incident_id and c["clock"] == "handover"]
+    assert [(c["place_of_safety"], c["stopped_at"] is None) for c in handovers] == [
+        ("QMC Emergency Department", False),
+        ("Highbury s136 suite", True),
+    ]
+    open_board = (await client.get("/api/v1/clocks?state=open", headers=supervisor)).json()
+    running = [c for c in open_board if c["incident_id"] == incident_id]
+    assert sorted(c["clock"] for c in running) == ["assessment", "detention", "handover"]

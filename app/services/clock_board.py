@@ -1,7 +1,7 @@
 """Every running clock of an area, for the supervisors' board (loaded on sign-in, not only from
 the live replay): handover, 24-hour detention, 3-hour assessment and welfare checks."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clocks
@@ -17,9 +17,11 @@ async def list_clocks(*, session: AsyncSession, actor: Actor, state: str) -> lis
     query = (
         select(Clock, Detention, PlaceOfSafety.name)
         .join(Detention, Detention.id == Clock.detention_id)
+        # Where the clock runs (a handover clock per place after a transfer), else the person.
         .outerjoin(
             PlaceOfSafety,
-            PlaceOfSafety.id == Detention.place_of_safety_id,
+            PlaceOfSafety.id
+            == func.coalesce(Clock.place_of_safety_id, Detention.place_of_safety_id),
         )
         .where(Clock.area_id == actor.area_id)
         .order_by(Clock.started_at, Clock.id)
