@@ -287,6 +287,14 @@ def test_a_detention_keeps_a_goal_missed_before_a_transfer() -> None:
     assert s136.detention_result([left_late, r("breached", True, False)]) == "breached"
 
 
+def test_an_agreement_only_before_the_goal_passes_and_only_longer() -> None:
+    assert s136.check_agreement(at(0), 60, 90, at(60)) is None  # at the deadline itself
+    late = s136.check_agreement(at(0), 60, 90, at(60) + clocks.RESOLUTION)
+    assert late is not None and (late.rule, late.code) == ("S8", "goal_passed")
+    shorter = s136.check_agreement(at(0), 60, 60, at(10))
+    assert shorter is not None and shorter.code == "goal_not_longer"
+
+
 def test_goal_passed_is_strictly_after_the_deadline() -> None:
     assert not s136.goal_passed(at(0), 60, at(60))
     assert s136.goal_passed(at(0), 60, at(60) + clocks.RESOLUTION)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.clocks import HANDOVER_GOAL
+from app.s136.rules import Refusal
 
 # How a handover clock ended. Only "handed_over" is a handover: an outcome recorded first
 # ("ended") or a move to another place ("transferred") stops the clock without one.
@@ -92,6 +93,31 @@ def goal_passed(started_at: datetime, goal_minutes: int, now: datetime) -> bool:
     """Strictly after the deadline, as the clock counts it: a handover at exactly the goal
     is within it, and so is an agreement made then."""
     return _utc(now) > _utc(started_at) + timedelta(minutes=goal_minutes)
+
+
+def check_agreement(
+    started_at: datetime, goal_minutes: int, agreed_minutes: int, now: datetime
+) -> Refusal | None:
+    """S8: both sides may agree a longer handover for an incident, while the goal has not
+    passed (after it, an agreement would turn a missed goal into an "agreed" one), and only a
+    longer one. None when it may be recorded; the refusal's code says which (the service
+    answers `goal_passed` with 409: the request is sound, the moment has gone)."""
+    if goal_passed(started_at, goal_minutes, now):
+        return Refusal(
+            "S8",
+            "goal_passed",
+            "goal_minutes",
+            f"The {goal_minutes}-minute goal has already passed: a longer handover can only be "
+            "agreed before it does.",
+        )
+    if agreed_minutes <= goal_minutes:
+        return Refusal(
+            "S8",
+            "goal_not_longer",
+            "goal_minutes",
+            f"An agreed goal must be longer than the current {goal_minutes} minutes.",
+        )
+    return None
 
 
 @dataclass(frozen=True)

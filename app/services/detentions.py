@@ -168,15 +168,14 @@ async def to_out(detention: Detention, *, session: AsyncSession) -> DetentionOut
     now = await db_now(session)
     await session.refresh(detention, ["clocks", "place"])
     transfers = await _transfers(detention, session=session)
-    names = dict(
-        (
-            await session.execute(
-                select(PlaceOfSafety.id, PlaceOfSafety.name).where(
-                    PlaceOfSafety.id.in_([t.to_place_id for t in transfers])
-                )
+    names: dict[int, str] = {}
+    if transfers:
+        rows = await session.execute(
+            select(PlaceOfSafety.id, PlaceOfSafety.name).where(
+                PlaceOfSafety.id.in_([t.to_place_id for t in transfers])
             )
-        ).all()
-    )
+        )
+        names = {place_id: name for place_id, name in rows.all()}
     return DetentionOut(
         id=detention.id,
         incident_id=detention.incident_id,
@@ -740,18 +739,14 @@ async def agree_longer_handover(
     if clock.stopped_at is not None:
         raise AppError(409, "handover_done", "The handover clock has already stopped.")
     now = await db_now(session)
-    # S8: an agreement allows a longer handover; made after the goal has passed it would
-    # turn a missed goal into an "agreed" one.
-    if s136.goal_passed(clock.started_at, clock.goal_minutes, now):
+    refusal = s136.check_agreement(clock.started_at, clock.goal_minutes, data.goal_minutes, now)
+    if refusal is not None:
+        status = 409 if refusal.code == "goal_passed" else 422
         raise AppError(
-            409,
-            "goal_passed",
-            f"The {clock.goal_minutes}-minute goal has already passed: a longer handover can "
-            "only be agreed before it does.",
-        )
-    if data.goal_minutes <= clock.goal_minutes:
-        raise Unprocessable(
-            "goal_not_longer", "An agreed goal must be longer than the current one.", "goal_minutes"
+            status,
+            refusal.code,
+            refusal.message,
+            [{"field": refusal.field, "message": refusal.message, "rule": refusal.rule}],
         )
     agreed = clocks.with_agreed_goal(spec_of(clock), timedelta(minutes=data.goal_minutes))
     await retarget(clock, detention, agreed, now, session=session)
