@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -470,13 +470,23 @@ async def _flag_possible_duplicates(
             .order_by(Detention.detained_at, Detention.id)
         )
     ).all()
-    others = {other.incident_id: other for other, _ in rows}
+    others = {other.incident_id: other.id for other, _ in rows}
     found = s136.possible_duplicates(
         _detained(detention, incident), [_detained(other, inc) for other, inc in rows]
     )
     for match in found:
         _add_flags(detention, [s136.POSSIBLE_DUPLICATE])
-        _add_flags(others[match.other.incident_id], [s136.POSSIBLE_DUPLICATE])
+        # The other record is not locked here: add the flag in one statement, so a concurrent
+        # change to that detention cannot lose it.
+        await session.execute(
+            update(Detention)
+            .where(
+                Detention.id == others[match.other.incident_id],
+                ~Detention.flags.contains([s136.POSSIBLE_DUPLICATE]),
+            )
+            .values(flags=func.array_append(Detention.flags, s136.POSSIBLE_DUPLICATE))
+            .execution_options(synchronize_session=False)
+        )
         await escalations.raise_escalation(
             session=session,
             area_id=detention.area_id,
