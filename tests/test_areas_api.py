@@ -54,3 +54,65 @@ async def test_area_errors(client, admin):
     assert null.status_code == 422
     missing = await client.patch("/api/v1/areas/none", json={"name": "n"}, headers=admin)
     assert missing.status_code == 404
+
+
+async def test_a_place_type_warning_at_or_after_its_goal_is_refused(client, admin):
+    late = await client.patch(
+        "/api/v1/areas/default",
+        json={
+            "handover_goals_by_place_type": {"emergency_department": {"goal": 30, "warning": 45}}
+        },
+        headers=admin,
+    )
+    assert late.status_code == 422, late.text
+    assert late.json()["error"]["code"] == "invalid_thresholds"
+    assert [d["field"] for d in late.json()["error"]["details"]] == [
+        "handover_goals_by_place_type.emergency_department.warning"
+    ]
+    equal = await client.patch(
+        "/api/v1/areas/default",
+        json={"handover_goals_by_place_type": {"other": {"goal": 30, "warning": 30}}},
+        headers=admin,
+    )
+    assert equal.status_code == 422
+    created = await client.post(
+        "/api/v1/areas",
+        json={
+            "code": "bad-goals",
+            "name": "B",
+            "handover_goals_by_place_type": {"emergency_department": {"goal": 20, "warning": 25}},
+        },
+        headers=admin,
+    )
+    assert created.status_code == 422
+    areas = (await client.get("/api/v1/areas", headers=admin)).json()
+    assert [a["code"] for a in areas] == ["default"]  # nothing written
+    assert areas[0]["handover_goals_by_place_type"] == {}
+    ok = await client.patch(
+        "/api/v1/areas/default",
+        json={
+            "handover_goals_by_place_type": {"emergency_department": {"goal": 30, "warning": 20}}
+        },
+        headers=admin,
+    )
+    assert ok.status_code == 200, ok.text
+
+
+async def test_every_bad_warning_is_named_at_once(client, admin):
+    r = await client.patch(
+        "/api/v1/areas/default",
+        json={
+            "handover_goal_minutes": 40,
+            "handover_warning_minutes": 40,
+            "handover_goals_by_place_type": {
+                "emergency_department": {"goal": 30, "warning": 45},
+                "health_based_place_of_safety": None,
+            },
+        },
+        headers=admin,
+    )
+    assert r.status_code == 422
+    assert [d["field"] for d in r.json()["error"]["details"]] == [
+        "handover_warning_minutes",
+        "handover_goals_by_place_type.emergency_department.warning",
+    ]

@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from app.models import Detention, Incident
@@ -31,9 +32,9 @@ async def _places(client, supervisor):
         ("ED", "emergency_department"),
         ("Custody", "police_station"),
     ):
-        r = await client.post(
-            "/api/v1/places-of-safety", json={"name": name, "type": kind}, headers=supervisor
-        )
+        # Health places take under-18s here (a child elsewhere needs a reason: S5).
+        body = {"name": name, "type": kind, "accepts_under_18": kind != "police_station"}
+        r = await client.post("/api/v1/places-of-safety", json=body, headers=supervisor)
         ids[kind] = r.json()["id"]
     return ids
 
@@ -105,6 +106,7 @@ async def test_s136_return_totals_and_csv(client, handler, supervisor, make_user
         detention(
             None,
             power="s135",
+            warrant={"issued_by": "Nottingham Magistrates", "issued_at": ago(600)},
             vehicle="none",
             person={"gender": "not_known", "ethnicity": "not_known"},
         ),
@@ -236,3 +238,84 @@ async def test_report_errors_and_roles(client, supervisor, handler):
         "/api/v1/reports/rcrp", params={"from": week.isoformat()}, headers=supervisor
     )
     assert ok.status_code == 200
+
+
+async def test_rcrp_within_goal_counts_open_breached_handovers_as_missed(
+    client, handler, supervisor, make_user
+):
+    crew = await make_user("crew", unit="TC1")
+    p = await _places(client, supervisor)
+    suite = p["health_based_place_of_safety"]
+    await _detain(client, handler, crew, detention(suite), arrived=80, handed=40)  # met
+    # two people still waiting, past the 60-minute goal, and one within it
+    waiting = [
+        await _detain(client, handler, crew, detention(p["emergency_department"]), arrived=minutes)
+        for minutes in (75, 65, 20)
+    ]
+    r = await client.get("/api/v1/reports/rcrp", params=_window(), headers=supervisor)
+    handovers = r.json()["handovers"]
+    assert handovers["count"] == 1 and handovers["median_minutes"] == 40.0
+    assert handovers["within_goal_share"] == pytest.approx(1 / 3)  # not 100%
+    assert handovers["counted_for_goal"] == 3 and handovers["open_past_goal"] == 2
+    report = (await client.get("/api/v1/reports/s136", params=_window(), headers=supervisor)).json()
+    results = {d["incident_id"]: d["handover_within_goal"] for d in report["detentions"]}
+    assert [results[i] for i in waiting] == ["breached", "breached", "open"]
+    assert report["totals"]["by_handover_within_goal"]["breached"] == 2
+
+
+async def test_an_outcome_before_any_handover_is_reported_as_not_handed_over(
+    client, handler, supervisor, make_user
+):
+    crew = await make_user("crew", unit="TC1")
+    p = await _places(client, supervisor)
+    iid = await _detain(client, handler, crew, detention(p["emergency_department"]), arrived=30)
+    r = await client.post(
+        f"/api/v1/incidents/{iid}/s136/outcome",
+        json={"at": ago(10), "outcome": "discharged_with_referral"},
+        headers=crew,
+    )
+    assert r.status_code == 200, r.text
+    report = (await client.get("/api/v1/reports/s136", params=_window(), headers=supervisor)).json()
+    line = next(d for d in report["detentions"] if d["incident_id"] == iid)
+    assert line["handover_within_goal"] == "not_handed_over"
+    assert line["handover_minutes"] is None
+    assert report["totals"]["by_handover_within_goal"]["met"] == 0
+    rcrp = (await client.get("/api/v1/reports/rcrp", params=_window(), headers=supervisor)).json()
+    assert rcrp["handovers"]["count"] == 0
+    assert rcrp["handovers"]["within_goal_share"] is None  # not 100%
+    assert rcrp["handovers"]["not_handed_over"] == 1
+
+
+async def test_the_s136_return_keeps_the_first_place_and_counts_transfers(
+    client, handler, supervisor, make_user
+):
+    crew = await make_user("crew", unit="TC1")
+    p = await _places(client, supervisor)
+    iid = await _detain(
+        client,
+        handler,
+        crew,
+        detention(p["police_station"], police_station_reason="Violent", authorised_by="Insp Kaur"),
+        arrived=80,
+    )
+    url = f"/api/v1/incidents/{iid}/s136"
+    r = await client.post(
+        f"{url}/transfer",
+        json={"at": ago(50), "place_of_safety_id": p["health_based_place_of_safety"]},
+        headers=crew,
+    )
+    assert r.status_code == 200, r.text
+    await client.post(f"{url}/handover", json={"at": ago(20), "received_by": "RN"}, headers=crew)
+    await client.post(
+        f"{url}/outcome", json={"at": ago(10), "outcome": "detained_s2"}, headers=crew
+    )
+    report = (await client.get("/api/v1/reports/s136", params=_window(), headers=supervisor)).json()
+    line = next(d for d in report["detentions"] if d["incident_id"] == iid)
+    assert line["place_of_safety_type"] == "police_station" and line["place_of_safety"] == "Custody"
+    assert line["transfers"] == 1
+    assert line["hours_at_police_station"] == 0.5  # arrival to the transfer
+    assert line["authorised_by"] == "Insp Kaur"
+    # handed over 30 minutes after arriving at the second place: within its goal
+    assert line["handover_minutes"] == 30 and line["handover_within_goal"] == "met"
+    assert report["totals"]["transferred"] == 1
+    assert report["totals"]["by_place_of_safety_type"]["police_station"] == 1

@@ -2,8 +2,10 @@
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from app import s136
 from app.clocks import median, percentile, share
 from app.rcrp import POLICE_OUTCOMES
 
@@ -22,12 +24,41 @@ class IncidentRow:
 
 @dataclass(frozen=True)
 class HandoverRow:
-    minutes: float  # arrival to handover: officers' time waiting at the place of safety
-    within_goal: bool
+    """One handover clock, running or stopped."""
+
+    started_at: datetime  # arrival at the place of safety
+    goal_minutes: int
+    agreed: bool
+    stopped_at: datetime | None
+    stop_reason: str | None  # only "handed_over" is a handover
+
+    def result(self, now: datetime) -> s136.GoalResult:
+        return s136.clock_result(
+            started_at=self.started_at,
+            goal_minutes=self.goal_minutes,
+            agreed=self.agreed,
+            stopped_at=self.stopped_at,
+            stop_reason=self.stop_reason,
+            now=now,
+        )
+
+    @property
+    def handed_over_minutes(self) -> float | None:
+        """Officers' time waiting at the place of safety, arrival to handover."""
+        if self.stopped_at is None or self.stop_reason != s136.HANDED_OVER:
+            return None
+        return round((self.stopped_at - self.started_at).total_seconds() / 60, 1)
 
 
-def rcrp_summary(incidents: list[IncidentRow], handovers: list[HandoverRow]) -> dict[str, Any]:
-    minutes = [h.minutes for h in handovers]
+def rcrp_summary(
+    incidents: list[IncidentRow], handovers: list[HandoverRow], now: datetime
+) -> dict[str, Any]:
+    minutes = [m for h in handovers if (m := h.handed_over_minutes) is not None]
+    results = [h.result(now) for h in handovers]
+    # "Within goal" counts every handover whose goal is decided: handed over (met, agreed,
+    # missed), still waiting past the goal (missed already), or stopped without a handover
+    # after the goal passed. An agreed longer handover is not counted as within.
+    counted = [r for r in results if r.counted]
     overridden = [i for i in incidents if i.overridden]
     return {
         "incidents_total": len(incidents),
@@ -49,9 +80,12 @@ def rcrp_summary(incidents: list[IncidentRow], handovers: list[HandoverRow]) -> 
             and i.effective_outcome != "nurse_advice"
         ),
         "handovers": {
-            "count": len(handovers),
+            "count": len(minutes),
             "median_minutes": median(minutes),
             "p90_minutes": percentile(minutes, 90),
-            "within_goal_share": share(sum(1 for h in handovers if h.within_goal), len(handovers)),
+            "within_goal_share": share(sum(1 for r in counted if r.within), len(counted)),
+            "counted_for_goal": len(counted),
+            "open_past_goal": sum(1 for r in results if r.result == "breached"),
+            "not_handed_over": sum(1 for r in results if r.result == "not_handed_over"),
         },
     }

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from app import s136
 from app.clocks import age_band, elapsed_minutes
+from app.reports.rcrp import HandoverRow
 
 PLACE_TYPES = (
     "health_based_place_of_safety",
@@ -19,7 +21,19 @@ PLACE_TYPES = (
 )
 VEHICLES = ("ambulance", "police_vehicle", "other_health_vehicle", "other", "none", "not_known")
 AGE_BANDS = ("under_18", "18_and_over", "not_known")
-HANDOVER_RESULTS = ("met", "agreed", "missed", "open", "not_arrived", "no_goal")
+# met, agreed, missed (handed over late, or a goal passed at an earlier place), breached (not
+# handed over yet, goal passed), open (not handed over yet, within goal), not_handed_over (an
+# outcome or a transfer came first: never met), not_arrived, no_goal (none at that place).
+HANDOVER_RESULTS = (
+    "met",
+    "agreed",
+    "missed",
+    "breached",
+    "open",
+    "not_handed_over",
+    "not_arrived",
+    "no_goal",
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class DetentionRow:
     ethnicity: str
     consulted_who: str | None
     not_consulted_reason: str | None
+    # The first place of safety (the Home Office return's), whatever transfers followed.
     place_type: str
     place_name: str | None
     police_station_reason: str | None
@@ -40,43 +55,66 @@ class DetentionRow:
     vehicle: str
     ambulance_requested: bool | None
     police_vehicle_reason: str | None
-    arrived_at: datetime | None
-    handover_at: datetime | None
-    handover_goal_minutes: int | None  # None: no handover clock for this place
-    handover_agreed: bool
+    arrived_at: datetime | None  # at the first place
+    handover_at: datetime | None  # at the place the person is at now
     assessment_at: datetime | None
     ended_at: datetime | None
     outcome: str | None
     extension_hours: int
     review_required: bool
+    # The handover clocks, oldest first (one per place after transfers; none where the area
+    # sets no goal for the type of place).
+    handovers: tuple[HandoverRow, ...] = ()
+    # Each place the person was at: (arrival there, type of place), oldest first.
+    stays: tuple[tuple[datetime, str], ...] = ()
+    transfers: int = 0
 
 
-def handover_result(row: DetentionRow) -> str:
+def handover_result(row: DetentionRow, now: datetime) -> str:
     if row.arrived_at is None:
         return "not_arrived"
-    if row.handover_goal_minutes is None:
-        return "no_goal"
-    if row.handover_at is None:
-        return "open"
-    # As the clock counts it: handed over at exactly the goal is within it.
-    if row.handover_at - row.arrived_at <= timedelta(minutes=row.handover_goal_minutes):
-        return "agreed" if row.handover_agreed else "met"
-    return "missed"
+    result = s136.detention_result([h.result(now) for h in row.handovers])
+    return "no_goal" if result is None else result
+
+
+def _handover_minutes(row: DetentionRow) -> int | None:
+    """Arrival to handover at the place the handover happened (the last handover clock)."""
+    if not row.handovers:
+        return None
+    last = row.handovers[-1]
+    if last.stop_reason != s136.HANDED_OVER or last.stopped_at is None:
+        return None
+    return elapsed_minutes(last.started_at, last.stopped_at)
+
+
+def _police_station_hours(row: DetentionRow) -> float | None:
+    """Hours held at police stations, from each arrival there to leaving (a transfer) or the
+    end of the detention; None while still held at one."""
+    stays = list(row.stays) or (
+        [(row.arrived_at, row.place_type)] if row.arrived_at is not None else []
+    )
+    total = timedelta(0)
+    for i, (since, place_type) in enumerate(stays):
+        if place_type != "police_station":
+            continue
+        until = stays[i + 1][0] if i + 1 < len(stays) else row.ended_at
+        if until is None:
+            return None
+        total += until - since
+    return round(total.total_seconds() / 3600, 2)
+
+
+def _at_police_station(row: DetentionRow) -> bool:
+    return row.place_type == "police_station" or any(t == "police_station" for _, t in row.stays)
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return round((end - start).total_seconds() / 3600, 2)
-
-
-def return_line(row: DetentionRow) -> dict[str, Any]:
+def return_line(row: DetentionRow, now: datetime) -> dict[str, Any]:
     """One detention as the return reports it."""
-    at_station = row.place_type == "police_station"
+    at_station = _at_police_station(row)
     return {
         "detention_id": row.detention_id,
         "incident_id": row.incident_id,
@@ -93,7 +131,7 @@ def return_line(row: DetentionRow) -> dict[str, Any]:
         "place_of_safety": row.place_name,
         "police_station_reason": row.police_station_reason if at_station else None,
         "authorised_by": row.authorised_by if at_station else None,
-        "hours_at_police_station": _hours(row.arrived_at, row.ended_at) if at_station else None,
+        "hours_at_police_station": _police_station_hours(row) if at_station else None,
         "vehicle": row.vehicle,
         "ambulance_requested": row.ambulance_requested if row.vehicle == "police_vehicle" else None,
         "police_vehicle_reason": row.police_vehicle_reason
@@ -101,19 +139,16 @@ def return_line(row: DetentionRow) -> dict[str, Any]:
         else None,
         "arrived_at": _iso(row.arrived_at),
         "handover_at": _iso(row.handover_at),
-        "handover_minutes": (
-            elapsed_minutes(row.arrived_at, row.handover_at)
-            if row.arrived_at and row.handover_at
-            else None
-        ),
-        "handover_goal_minutes": row.handover_goal_minutes,
-        "handover_within_goal": handover_result(row),
+        "handover_minutes": _handover_minutes(row),
+        "handover_goal_minutes": row.handovers[-1].goal_minutes if row.handovers else None,
+        "handover_within_goal": handover_result(row, now),
         "assessment_at": _iso(row.assessment_at),
         "discharged_at": _iso(row.ended_at),
         "outcome": row.outcome,
         "extended": row.extension_hours > 0,
         "extension_hours": row.extension_hours,
         "review_required": row.review_required,
+        "transfers": row.transfers,
     }
 
 
@@ -124,8 +159,11 @@ def _count(values: list[str], keys: tuple[str, ...]) -> dict[str, int]:
     }
 
 
-def s136_return(rows: list[DetentionRow]) -> dict[str, Any]:
-    lines = [return_line(r) for r in sorted(rows, key=lambda r: (r.detained_at, r.detention_id))]
+def s136_return(rows: list[DetentionRow], now: datetime) -> dict[str, Any]:
+    """The return for these detentions; `now` decides which open handovers have passed
+    their goal."""
+    ordered = sorted(rows, key=lambda r: (r.detained_at, r.detention_id))
+    lines = [return_line(r, now) for r in ordered]
     return {
         "detentions": lines,
         "totals": {
@@ -141,7 +179,11 @@ def s136_return(rows: list[DetentionRow]) -> dict[str, Any]:
             ),
             "consulted_before_detention": sum(1 for x in lines if x["consulted_before_detention"]),
             "extended": sum(1 for x in lines if x["extended"]),
-            "police_station_reviews": sum(1 for x in lines if x["review_required"]),
+            # S4: every police-station use is reviewed; reviews also cover an under-18 at a
+            # place that does not take under-18s (S5).
+            "police_station_reviews": sum(1 for r in ordered if _at_police_station(r)),
+            "reviews_required": sum(1 for x in lines if x["review_required"]),
+            "transferred": sum(1 for x in lines if x["transfers"]),
         },
     }
 
@@ -187,4 +229,5 @@ COLUMNS = [
     "extended",
     "extension_hours",
     "review_required",
+    "transfers",
 ]

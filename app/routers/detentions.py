@@ -14,6 +14,7 @@ from app.schemas.detention import (
     HandoverRecord,
     OutcomeRecord,
     TimeRecord,
+    TransferRecord,
     WelfareCheckRecord,
 )
 from app.services import detentions
@@ -44,9 +45,18 @@ async def get_detention(incident_id: int, session: Session, actor: Reader) -> De
 async def arrived(
     incident_id: int, data: ArrivalRecord, session: Session, actor: Recorder
 ) -> DetentionOut:
-    detention = await detentions.arrived(
-        incident_id, data.at, data.place_of_safety_id, session=session, actor=actor
-    )
+    detention = await detentions.arrived(incident_id, data, session=session, actor=actor)
+    return await detentions.to_out(detention, session=session)
+
+
+@router.post(
+    "/transfer",
+    summary="Moved to another place of safety (S10): a new handover clock, the 24 h unchanged",
+)
+async def transfer(
+    incident_id: int, data: TransferRecord, session: Session, actor: Recorder
+) -> DetentionOut:
+    detention = await detentions.transfer(incident_id, data, session=session, actor=actor)
     return await detentions.to_out(detention, session=session)
 
 

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import rcrp
+from app import rcrp, s136
 from app.errors import AppError, NotFound, Unprocessable
 from app.models import Area
 from app.schemas.area import AreaCreate, AreaUpdate
@@ -35,12 +35,16 @@ def _check_rule_set(name: str) -> None:
         )
 
 
-def _check_thresholds(goal: int, warning: int) -> None:
-    if warning >= goal:
-        raise Unprocessable(
+def _check_thresholds(goal: int, warning: int, by_place_type: dict | None) -> None:
+    """Warnings precede goals at every level: the area's pair and each type of place's (a
+    place-type warning after its goal once made every arrival there fail)."""
+    problems = s136.config_problems(goal, warning, by_place_type)
+    if problems:
+        raise AppError(
+            422,
             "invalid_thresholds",
-            "The handover warning must come before the goal.",
-            "handover_warning_minutes",
+            "A handover warning must come before its goal: " + problems[0][1],
+            [{"field": field, "message": message} for field, message in problems],
         )
 
 
@@ -50,7 +54,11 @@ async def list_areas(*, session: AsyncSession) -> list[Area]:
 
 async def create_area(data: AreaCreate, *, session: AsyncSession) -> Area:
     _check_rule_set(data.rule_set)
-    _check_thresholds(data.handover_goal_minutes, data.handover_warning_minutes)
+    _check_thresholds(
+        data.handover_goal_minutes,
+        data.handover_warning_minutes,
+        data.model_dump()["handover_goals_by_place_type"],
+    )
     if await session.scalar(select(Area.id).where(Area.code == data.code)) is not None:
         raise AppError(409, "area_exists", f"An area with code '{data.code}' already exists.")
     area = Area(
@@ -74,6 +82,8 @@ async def update_area(code: str, data: AreaUpdate, *, session: AsyncSession) -> 
     _check_thresholds(
         changes.get("handover_goal_minutes", area.handover_goal_minutes),
         changes.get("handover_warning_minutes", area.handover_warning_minutes),
+        # Only what is sent is checked: a stored bad setting must not block other changes.
+        changes.get("handover_goals_by_place_type"),
     )
     for name, value in changes.items():
         setattr(area, name, value)

@@ -1,7 +1,7 @@
 """Every running clock of an area, for the supervisors' board (loaded on sign-in, not only from
 the live replay): handover, 24-hour detention, 3-hour assessment and welfare checks."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clocks
@@ -9,7 +9,7 @@ from app.auth.actor import Actor
 from app.database import db_now
 from app.models import Clock, Detention, PlaceOfSafety
 from app.schemas.detention import ClockBoardRow
-from app.services.detention_clocks import spec_of
+from app.services.detention_clocks import clock_state
 
 
 async def list_clocks(*, session: AsyncSession, actor: Actor, state: str) -> list[ClockBoardRow]:
@@ -17,9 +17,11 @@ async def list_clocks(*, session: AsyncSession, actor: Actor, state: str) -> lis
     query = (
         select(Clock, Detention, PlaceOfSafety.name)
         .join(Detention, Detention.id == Clock.detention_id)
+        # Where the clock runs (a handover clock per place after a transfer), else the person.
         .outerjoin(
             PlaceOfSafety,
-            PlaceOfSafety.id == Detention.place_of_safety_id,
+            PlaceOfSafety.id
+            == func.coalesce(Clock.place_of_safety_id, Detention.place_of_safety_id),
         )
         .where(Clock.area_id == actor.area_id)
         .order_by(Clock.started_at, Clock.id)
@@ -28,7 +30,7 @@ async def list_clocks(*, session: AsyncSession, actor: Actor, state: str) -> lis
         query = query.where(Clock.stopped_at.is_(None))
     rows = []
     for clock, detention, place_name in (await session.execute(query)).all():
-        st = clocks.state_at(spec_of(clock), now, clock.stopped_at)
+        st = clock_state(clock, now)
         rows.append(
             ClockBoardRow(
                 incident_id=clock.incident_id,

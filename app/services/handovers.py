@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clocks
@@ -11,7 +11,7 @@ from app.database import db_now
 from app.errors import Unprocessable
 from app.models import Clock, Detention, PlaceOfSafety
 from app.schemas.detention import HandoverOut
-from app.services.detention_clocks import spec_of
+from app.services.detention_clocks import clock_state
 
 STATES = ("open", "handed_over", "all")
 
@@ -35,28 +35,34 @@ async def list_handovers(
     query = (
         select(Clock, Detention, PlaceOfSafety)
         .join(Detention, Detention.id == Clock.detention_id)
-        .outerjoin(PlaceOfSafety, PlaceOfSafety.id == Detention.place_of_safety_id)
+        # The place the clock ran at (after a transfer, each handover clock has its own).
+        .outerjoin(
+            PlaceOfSafety,
+            PlaceOfSafety.id
+            == func.coalesce(Clock.place_of_safety_id, Detention.place_of_safety_id),
+        )
         .where(Clock.kind == "handover", Clock.area_id == actor.area_id)
         .order_by(Clock.started_at)
     )
     if state == "open":
         query = query.where(Clock.stopped_at.is_(None))
     elif state == "handed_over":
-        query = query.where(Clock.stopped_at.is_not(None))
+        # An outcome or a transfer stops a handover clock without a handover.
+        query = query.where(Clock.stopped_at.is_not(None), Clock.stop_reason == "handed_over")
     if from_ is not None or to is not None or state != "open":
         start, end = period(from_, to, now)
         query = query.where(Clock.started_at >= start, Clock.started_at < end)
     rows = (await session.execute(query)).all()
     result = []
     for clock, detention, place in rows:
-        st = clocks.state_at(spec_of(clock), now, clock.stopped_at)
+        st = clock_state(clock, now)
         result.append(
             HandoverOut(
                 incident_id=clock.incident_id,
                 detention_id=detention.id,
                 place_of_safety=place.name if place else None,
-                place_of_safety_id=detention.place_of_safety_id,
-                place_of_safety_type=detention.place_type,
+                place_of_safety_id=place.id if place else detention.place_of_safety_id,
+                place_of_safety_type=place.type if place else detention.place_type,
                 unit=detention.unit_callsign,
                 arrived_at=clock.started_at,
                 deadline_at=st.deadline_at,
