@@ -9,6 +9,10 @@ async def test_default_area_exists(client, supervisor):
         "handover_goal_minutes": 60,
         "handover_warning_minutes": 45,
         "ack_timeout_seconds": 120,
+        "urgent_ack_timeout_seconds": 30,
+        "task_limit_minutes": 10,
+        "escalation_repeat_seconds": 120,
+        "stale_job_minutes": 20,
         "handover_goals_by_place_type": {},
     }
 
