@@ -332,6 +332,13 @@ async def test_handler_takes_a_call_and_watches_dispatch_live(start_server):
                 f'[data-testid="incident-row"][data-incident-id="{second_id}"]'
             )
             await expect(second_row).to_have_attribute("data-escalated", "true")
+            # What it needs next follows the crew's answer (no incident event says so).
+            step = (
+                await client.get(f"/api/v1/incidents/{second_id}", headers=handler["headers"])
+            ).json()["next_step"]
+            assert step["action"] == "await_unit", step
+            await expect(page.get_by_test_id("result-next-text")).to_have_text(step["text"])
+            await expect(second_row.get_by_test_id("next-text")).to_have_text(step["text"])
             await expect(page.get_by_test_id("incident-row")).to_have_count(2)
 
             await no_horizontal_scroll(page)

@@ -997,7 +997,19 @@ function onEvent(event) {
     mergeAssignment(incident, data);
     renderIncidents();
     if (incident.id === app.currentId) renderResult();
+    // A unit's answer changes what the incident needs next without an incident event (its
+    // status may stay the same): read it again, once for a burst of events.
+    refreshSoon(incident.id);
   }
+}
+
+const refreshTimers = new Map();
+function refreshSoon(id) {
+  clearTimeout(refreshTimers.get(id));
+  refreshTimers.set(id, setTimeout(() => {
+    refreshTimers.delete(id);
+    if (app.session && app.incidents.get(id)?.status !== 'closed') fetchIncident(id);
+  }, 300));
 }
 
 function onStatus(status) {
