@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     ws_ping_interval_seconds: float = Field(default=10.0, gt=0)  # protocol pings find dead peers
     # how often an open socket re-checks its token and account (and at the token's expiry)
     ws_recheck_seconds: float = Field(default=60.0, gt=0)
+    # how often each instance renews its crews' presence (offers need one within 30 s)
+    presence_heartbeat_seconds: float = Field(default=10.0, gt=0, le=20)
     event_poll_seconds: float = Field(default=1.0, gt=0)  # fallback when a NOTIFY is missed
     worker_interval_seconds: float = Field(default=0.5, gt=0)  # timers: offer expiry, clocks
     event_retention_hours: int = Field(default=24, ge=24)

@@ -23,6 +23,7 @@ from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.realtime import outbox  # noqa: F401  (registers the commit hook that writes events)
 from app.realtime.hub import Hub
 from app.realtime.listener import EventListener
+from app.realtime.presence import Presence
 from app.routers import (
     areas,
     assignments,
@@ -72,11 +73,18 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             interval=settings.worker_interval_seconds,
             event_retention=timedelta(hours=settings.event_retention_hours),
         )
+        state.presence = Presence(
+            state.sessionmaker,
+            state.instance_name,
+            interval=settings.presence_heartbeat_seconds,
+        )
         await state.listener.start()
         await state.workers.start()
+        await state.presence.start()
         try:
             yield
         finally:
+            await state.presence.stop()
             await state.workers.stop()
             await state.listener.stop()
             await state.engine.dispose()

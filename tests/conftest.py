@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.tokens import issue_token
@@ -111,6 +112,28 @@ def make_user(session: AsyncSession) -> MakeUser:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+Connect = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def connect(session: AsyncSession) -> Connect:
+    """Mark units as having a crew member connected (offers go only to such units), as an
+    instance's presence heartbeat does for an open websocket."""
+
+    async def connect(*callsigns: str) -> None:
+        await session.execute(
+            text(
+                "INSERT INTO unit_presence (unit_id, instance, seen_at)"
+                " SELECT id, 'test', now() FROM units WHERE callsign = ANY(:callsigns)"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"callsigns": list(callsigns)},
+        )
+        await session.commit()
+
+    return connect
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,30 @@ async def add_user(
     return {"id": user_id, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
 
 
+async def online(ws: ClientConnection) -> ClientConnection:
+    """Wait until the server has taken this socket in (its crew then counts as connected for
+    dispatch): a pong is only sent once the socket is registered."""
+    await ws.send('{"type": "ping"}')
+    await receive_until(ws, lambda m: m.get("type") == "pong")
+    return ws
+
+
+@asynccontextmanager
+async def crews_online(
+    server: "LiveServer", crews: dict[str, dict[str, Any]]
+) -> AsyncIterator[dict[str, ClientConnection]]:
+    """A socket open for each crew (callsign → user), as tablets signed in: offers go only to
+    units with a crew connected."""
+    async with AsyncExitStack() as stack:
+        sockets = {
+            callsign: await online(
+                await stack.enter_async_context(connect(server.ws_url(u["token"])))
+            )
+            for callsign, u in crews.items()
+        }
+        yield sockets
+
+
 async def receive_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
@@ -150,4 +176,13 @@ async def drain(ws: ClientConnection, quiet: float = 0.5) -> list[dict[str, Any]
             return messages
 
 
-__all__ = ["LiveServer", "add_user", "connect", "drain", "receive_json", "receive_until"]
+__all__ = [
+    "LiveServer",
+    "add_user",
+    "connect",
+    "crews_online",
+    "drain",
+    "online",
+    "receive_json",
+    "receive_until",
+]

@@ -20,12 +20,16 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
-async def add_car(client, supervisor, callsign: str, lat: float | None, lon: float | None) -> None:
+async def add_car(
+    client, supervisor, connect, callsign: str, lat: float | None, lon: float | None
+) -> None:
+    """A free car with its crew signed in."""
     body = {"callsign": callsign, "kind": "triage_car", "status": "available"}
     if lat is not None:
         body |= {"lat": lat, "lon": lon}
     r = await client.post("/api/v1/units", json=body, headers=supervisor)
     assert r.status_code == 201, r.text
+    await connect(callsign)
 
 
 async def offered_to(client, handler, **location) -> str | None:
@@ -36,13 +40,13 @@ async def offered_to(client, handler, **location) -> str | None:
     return offers[0] if offers else None
 
 
-async def test_each_incident_takes_the_nearest_free_car(client, supervisor, handler):
+async def test_each_incident_takes_the_nearest_free_car(client, supervisor, handler, connect):
     rng = random.Random(136)
     cars = {
         f"R{i}": (52.9 + rng.uniform(-0.3, 0.3), -1.15 + rng.uniform(-0.4, 0.4)) for i in range(12)
     }
     for callsign, (lat, lon) in cars.items():
-        await add_car(client, supervisor, callsign, lat, lon)
+        await add_car(client, supervisor, connect, callsign, lat, lon)
     free = dict(cars)
     for _ in range(len(cars)):
         lat, lon = 52.9 + rng.uniform(-0.3, 0.3), -1.15 + rng.uniform(-0.4, 0.4)
@@ -53,12 +57,12 @@ async def test_each_incident_takes_the_nearest_free_car(client, supervisor, hand
 
 
 async def test_ties_go_to_the_longest_idle_and_unplaced_cars_go_last(
-    client, supervisor, handler, session
+    client, supervisor, handler, session, connect
 ):
-    await add_car(client, supervisor, "NOWHERE", None, None)
+    await add_car(client, supervisor, connect, "NOWHERE", None, None)
     for callsign in ("SAME1", "SAME2", "FAR"):
         lat = 53.5 if callsign == "FAR" else 52.94
-        await add_car(client, supervisor, callsign, lat, -1.14)
+        await add_car(client, supervisor, connect, callsign, lat, -1.14)
     now = datetime.now(UTC)
     idle = {"NOWHERE": 60, "SAME1": 5, "SAME2": 30, "FAR": 90}  # minutes idle
     for callsign, minutes in idle.items():
@@ -72,10 +76,10 @@ async def test_ties_go_to_the_longest_idle_and_unplaced_cars_go_last(
 
 
 async def test_without_a_position_the_longest_idle_car_is_offered(
-    client, supervisor, handler, session
+    client, supervisor, handler, session, connect
 ):
     for callsign in ("A1", "A2"):
-        await add_car(client, supervisor, callsign, 52.94, -1.14)
+        await add_car(client, supervisor, connect, callsign, 52.94, -1.14)
     await session.execute(
         update(Unit)
         .where(Unit.callsign == "A2")
@@ -85,10 +89,10 @@ async def test_without_a_position_the_longest_idle_car_is_offered(
 
 
 async def test_override_offers_only_what_the_incident_does_not_already_hold(
-    client, supervisor, handler
+    client, supervisor, handler, connect
 ):
     for callsign in ("H1", "H2"):
-        await add_car(client, supervisor, callsign, 52.94, -1.14)
+        await add_car(client, supervisor, connect, callsign, 52.94, -1.14)
     created = (await client.post("/api/v1/incidents", json=incident(), headers=handler)).json()
     assert [a["unit"] for a in created["assignments"]] == ["H1"]
     overridden = await client.post(

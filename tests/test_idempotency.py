@@ -12,10 +12,11 @@ async def _count(session) -> int:
 
 async def test_same_key_same_body_returns_first_result(client, handler, session):
     headers = {**handler, "Idempotency-Key": "form-7f3a"}
-    first = await client.post("/api/v1/incidents", json=incident(), headers=headers)
+    body = incident()
+    first = await client.post("/api/v1/incidents", json=body, headers=headers)
     assert first.status_code == 201
     before = await _count(session)
-    again = await client.post("/api/v1/incidents", json=incident(), headers=headers)
+    again = await client.post("/api/v1/incidents", json=body, headers=headers)
     assert again.status_code == 201
     assert again.json() == first.json()
     assert await _count(session) == before
@@ -32,10 +33,11 @@ async def test_same_key_reordered_json_is_the_same_request(client, handler):
 
 async def test_same_key_other_body_is_409_and_writes_nothing(client, handler, session):
     headers = {**handler, "Idempotency-Key": "form-b"}
-    await client.post("/api/v1/incidents", json=incident(), headers=headers)
+    body = incident()
+    await client.post("/api/v1/incidents", json=body, headers=headers)
     before = await _count(session)
     other = await client.post(
-        "/api/v1/incidents", json=incident(circumstances="something else"), headers=headers
+        "/api/v1/incidents", json={**body, "circumstances": "something else"}, headers=headers
     )
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_key_reused"

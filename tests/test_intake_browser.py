@@ -5,17 +5,14 @@ the rules' decision and changes the caller sentence, and My open incidents shows
 incident needs next with the desk's one action (hand off, close)."""
 
 import asyncio
-import json
-from contextlib import AsyncExitStack
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import Page, Route, expect
-from websockets.asyncio.client import connect
 
 from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
-from tests.live import add_user, receive_until
+from tests.live import add_user, crews_online
 
 
 def paths(prefix: str, names: str) -> list[str]:
@@ -110,7 +107,7 @@ async def test_handler_takes_a_call_and_watches_dispatch_live(start_server):
     handler = await add_user(db, "call_handler", username="handler-intake")
     crew1 = await add_user(db, "crew", unit="TC1", username="crew-tc1")
     crew2 = await add_user(db, "crew", unit="TC2")
-    async with httpx.AsyncClient(base_url=server.url) as client, AsyncExitStack() as crews:
+    async with httpx.AsyncClient(base_url=server.url) as client:
         # TC1 is nearer the incidents below, so it is offered first.
         for callsign, lat, lon in (("TC1", 52.95, -1.15), ("TC2", 53.40, -1.60)):
             r = await client.post(
@@ -126,13 +123,10 @@ async def test_handler_takes_a_call_and_watches_dispatch_live(start_server):
                 headers=supervisor["headers"],
             )
             assert r.status_code == 201, r.text
-        # Each car's crew is signed in (offers go only to units with a crew connected).
-        for crew in (crew1, crew2):
-            socket = await crews.enter_async_context(connect(server.ws_url(crew["token"])))
-            await socket.send(json.dumps({"type": "ping"}))
-            await receive_until(socket, lambda message: message["type"] == "pong")
 
-        async with browser() as chromium:
+        # Both crews are signed in on their tablets (offers go only to connected crews).
+        crews = {"TC1": crew1, "TC2": crew2}
+        async with crews_online(server, crews), browser() as chromium:
             page = await chromium.new_page(
                 viewport={"width": 1920, "height": 1080},
                 locale="en-GB",

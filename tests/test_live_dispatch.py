@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.factories import incident
-from tests.live import add_user, connect, drain, receive_until
+from tests.live import add_user, connect, crews_online, drain, online, receive_until
 
 # Trent Bridge; TC1 ~1 km away, TC2 ~5 km away.
 NEAR = {"lat": 52.945, "lon": -1.13}
@@ -60,6 +60,8 @@ async def test_offer_reaches_nearest_car_and_accept_over_socket(start_server):
         connect(server.ws_url(tc2["token"])) as ws2,
         connect(server.ws_url(people["handler"]["token"])) as wsh,
     ):
+        await online(ws1)
+        await online(ws2)
         async with httpx.AsyncClient(base_url=server.url) as client:
             created = await client.post(
                 "/api/v1/incidents", json=incident(), headers=people["handler"]["headers"]
@@ -98,6 +100,7 @@ async def test_decline_reoffers_and_last_decline_escalates(start_server):
     people = await setup_area(server)
     supervisor = people["supervisor"]
     async with (
+        crews_online(server, people["crews"]),
         connect(server.ws_url(supervisor["token"])) as wss,
         httpx.AsyncClient(base_url=server.url) as client,
     ):
@@ -124,20 +127,19 @@ async def test_decline_reoffers_and_last_decline_escalates(start_server):
             headers=people["crews"]["TC2"]["headers"],
         )
         escalation = await receive_until(wss, is_type("escalation.raised"))
-        assert escalation["data"] == {
-            "incident_id": created["id"],
-            "reason": "no_unit_accepted",
-            "detail": escalation["data"]["detail"],
-        }
+        assert escalation["data"]["incident_id"] == created["id"]
+        assert escalation["data"]["reason"] == "no_unit_accepted"
+        assert escalation["data"]["risk"] == "immediate"
 
 
 async def test_unanswered_offer_expires_and_moves_on(start_server):
     server = await start_server()
     people = await setup_area(server, ack_timeout=10)
     async with (
-        connect(server.ws_url(people["crews"]["TC2"]["token"])) as ws2,
+        crews_online(server, people["crews"]) as sockets,
         httpx.AsyncClient(base_url=server.url) as client,
     ):
+        ws2 = sockets["TC2"]
         created = (
             await client.post(
                 "/api/v1/incidents", json=incident(), headers=people["handler"]["headers"]
@@ -164,7 +166,10 @@ async def test_concurrent_incidents_never_take_the_same_car(start_server):
     cars = [(f"TC{i}", {"lat": 52.94 + i / 1000, "lon": -1.14}) for i in range(1, 6)]
     people = await setup_area(server, cars=cars)
     headers = people["handler"]["headers"]
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with (
+        crews_online(server, people["crews"]),
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
         responses = await asyncio.gather(
             *[client.post("/api/v1/incidents", json=incident(), headers=headers) for _ in range(8)]
         )
@@ -178,7 +183,10 @@ async def test_crew_status_flow_closes_incident(start_server):
     server = await start_server()
     people = await setup_area(server)
     crew = people["crews"]["TC1"]["headers"]
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with (
+        crews_online(server, people["crews"]),
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
         created = (
             await client.post(
                 "/api/v1/incidents", json=incident(), headers=people["handler"]["headers"]
@@ -229,7 +237,10 @@ async def test_crew_status_flow_closes_incident(start_server):
 async def test_dispatch_by_hand_to_busy_unit_needs_supervisor_force(start_server, force):
     server = await start_server()
     people = await setup_area(server, cars=(("TC1", NEAR),))
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with (
+        crews_online(server, people["crews"]),
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
         first = (
             await client.post(
                 "/api/v1/incidents", json=incident(), headers=people["handler"]["headers"]

@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 
 from tests.factories import incident
-from tests.live import add_user, connect, drain, receive_until
+from tests.live import add_user, connect, crews_online, drain, online, receive_until
 from tests.test_live_dispatch import NEAR, setup_area
 from tests.test_live_events import dsn
 
@@ -17,6 +17,7 @@ async def test_event_made_on_one_instance_reaches_a_socket_on_another(start_serv
     b = await start_server("b")
     people = await setup_area(a)
     async with connect(b.ws_url(people["crews"]["TC1"]["token"])) as tablet:
+        await online(tablet)
         async with httpx.AsyncClient(base_url=a.url) as client:
             created = await client.post(
                 "/api/v1/incidents", json=incident(), headers=people["handler"]["headers"]
@@ -37,6 +38,7 @@ async def test_offer_expiry_fires_once_with_two_instances(start_server):
     people = await setup_area(a, ack_timeout=10, cars=(("TC1", NEAR),))
     supervisor = people["supervisor"]
     async with (
+        crews_online(a, people["crews"]),
         connect(a.ws_url(supervisor["token"])) as on_a,
         connect(b.ws_url(supervisor["token"])) as on_b,
     ):
@@ -69,17 +71,19 @@ async def test_offer_due_while_every_instance_was_down_fires_on_restart(
 ):
     a = await start_server("a")
     people = await setup_area(a, ack_timeout=10)
-    async with httpx.AsyncClient(base_url=a.url) as client:
+    async with crews_online(a, people["crews"]), httpx.AsyncClient(base_url=a.url) as client:
         created = (
             await client.post(
                 "/api/v1/incidents", json=incident(), headers=people["handler"]["headers"]
             )
         ).json()
     assert created["assignments"][0]["unit"] == "TC1"
-    await a.stop()
+    await a.stop()  # the tablets' sockets close with it
     await asyncio.sleep(11)  # the offer falls due while nothing runs
     restarted = await start_server("a2")
     tablet_token = people["crews"]["TC2"]["token"]
+    # The expiry fires on restart; with no crew connected the incident waits, and TC2's tablet
+    # signing in is the car coming free.
     async with connect(restarted.ws_url(tablet_token, after=0)) as tablet:
         offer = await receive_until(tablet, lambda m: m["type"] == "assignment.offered", timeout=5)
     assert offer["data"]["incident_id"] == created["id"]

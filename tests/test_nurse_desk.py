@@ -13,13 +13,14 @@ ADVICE_CALL = incident(
 )
 
 
-async def test_advice_request_flow(client, supervisor, handler, make_user, session):
+async def test_advice_request_flow(client, supervisor, handler, make_user, session, connect):
     r = await client.post(
         "/api/v1/units",
         json={"callsign": "DESK1", "kind": "nurse_desk", "status": "available"},
         headers=supervisor,
     )
     assert r.status_code == 201
+    await connect("DESK1")
     nurse = await make_user("nurse", unit="DESK1")
     created = (await client.post("/api/v1/incidents", json=ADVICE_CALL, headers=handler)).json()
     assert created["decision"]["outcome"] == "nurse_advice"
@@ -56,12 +57,13 @@ async def test_advice_request_flow(client, supervisor, handler, make_user, sessi
     assert final["assignments"][0]["advice"].startswith("Known to CMHT")
 
 
-async def test_crew_summary_has_no_circumstances(client, supervisor, handler, session):
+async def test_crew_summary_has_no_circumstances(client, supervisor, handler, session, connect):
     await client.post(
         "/api/v1/units",
         json={"callsign": "TC5", "kind": "triage_car", "status": "available"},
         headers=supervisor,
     )
+    await connect("TC5")
     created = (
         await client.post(
             "/api/v1/incidents", json=incident(circumstances="secret detail"), headers=handler

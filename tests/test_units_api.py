@@ -69,8 +69,9 @@ async def test_unit_conflicts_and_ownership(client, supervisor, make_user):
     assert missing.status_code == 404
 
 
-async def test_busy_unit_cannot_go_off_duty(client, supervisor, handler):
+async def test_busy_unit_cannot_go_off_duty(client, supervisor, handler, connect):
     await client.post("/api/v1/units", json=CAR, headers=supervisor)
+    await connect("TC9")
     created = (await client.post("/api/v1/incidents", json=incident(), headers=handler)).json()
     assert created["assignments"][0]["unit"] == "TC9"
     response = await client.patch(
@@ -80,17 +81,20 @@ async def test_busy_unit_cannot_go_off_duty(client, supervisor, handler):
 
 
 async def test_intake_writes_its_events_in_the_same_transaction(
-    client, supervisor, handler, session
+    client, supervisor, handler, session, connect
 ):
     await client.post("/api/v1/units", json=CAR, headers=supervisor)
+    await connect("TC9")
     created = (await client.post("/api/v1/incidents", json=incident(), headers=handler)).json()
     rows = list(
         await session.scalars(
             select(Event).where(Event.incident_id == created["id"]).order_by(Event.id)
         )
     )
-    assert [e.type for e in rows] == ["incident.updated", "assignment.offered"]
-    offered = rows[1]
+    # The incident's event comes after the offer, so it says what the incident needs next.
+    assert [e.type for e in rows] == ["assignment.offered", "incident.updated"]
+    assert rows[1].data["next_step"]["action"] == "await_acceptance"
+    offered = rows[0]
     assert offered.unit_callsign == "TC9" and offered.audience == ["call_handler"]
     assert offered.restricted["incident"]["location"]["description"] == "Trent Bridge, north side"
     assert "name" not in offered.restricted["incident"]["person"]
@@ -111,8 +115,9 @@ async def test_no_car_available_escalates(client, handler, session):
     assert escalation.data["reason"] == "no_unit_available"
 
 
-async def test_assignment_validation_and_unknowns(client, supervisor, handler, make_user):
+async def test_assignment_validation_and_unknowns(client, supervisor, handler, make_user, connect):
     await client.post("/api/v1/units", json=CAR, headers=supervisor)
+    await connect("TC9")
     created = (await client.post("/api/v1/incidents", json=incident(), headers=handler)).json()
     assignment_id = created["assignments"][0]["id"]
     crew = await make_user("crew", unit="TC9")
@@ -166,9 +171,12 @@ MATRIX = [
 @pytest.mark.parametrize(
     ("method", "path", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, *_ in MATRIX]
 )
-async def test_role_matrix(client, make_user, supervisor, handler, method, path, body, allowed):
+async def test_role_matrix(
+    client, make_user, supervisor, handler, connect, method, path, body, allowed
+):
     for callsign in ("TC9", "TC7"):
         await client.post("/api/v1/units", json={**CAR, "callsign": callsign}, headers=supervisor)
+    await connect("TC9", "TC7")
     created = (await client.post("/api/v1/incidents", json=incident(), headers=handler)).json()
     url = path.format(a=created["assignments"][0]["id"], i=created["id"])
     assert (await client.request(method, url, json=body)).status_code == 401
@@ -191,12 +199,13 @@ async def test_role_matrix(client, make_user, supervisor, handler, method, path,
 
 
 async def test_assignment_list_carries_the_need_to_know_summary(
-    client, supervisor, handler, make_user, session
+    client, supervisor, handler, make_user, session, connect
 ):
     """A tablet that restarted and missed the offer event still sees where and who, from REST;
     never the person's name, only for its own unit, and each summary shown is audited."""
     for callsign in ("TC9", "TC7"):
         await client.post("/api/v1/units", json={**CAR, "callsign": callsign}, headers=supervisor)
+    await connect("TC9", "TC7")
     body = incident(**{"person.name": "Sam Example"})
     created = (await client.post("/api/v1/incidents", json=body, headers=handler)).json()
     offered_to = created["assignments"][0]["unit"]

@@ -1,9 +1,13 @@
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
+
+if TYPE_CHECKING:
+    from app.models.user import User
 
 HANDOFF_TARGETS = ("nhs_111", "ambulance_service", "health_provider", "police", "other")
 
@@ -22,3 +26,5 @@ class Handoff(Base):
     at: Mapped[datetime]
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    recorded_by: Mapped["User"] = relationship(lazy="raise")

@@ -10,6 +10,8 @@ from app.models.base import Base, TimestampMixin
 if TYPE_CHECKING:
     from app.models.area import Area
     from app.models.assignment import Assignment
+    from app.models.dispatch_wait import DispatchWait
+    from app.models.handoff import Handoff
     from app.models.incident_override import IncidentOverride
     from app.models.user import User
 
@@ -59,6 +61,8 @@ class Incident(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     decision: Mapped[dict[str, Any]] = mapped_column(JSONB)
     effective_outcome: Mapped[str] = mapped_column(String(40))
+    # What the call handler tells the caller now: the rules' sentence, or the latest override's.
+    caller_advice: Mapped[str] = mapped_column(Text)
     # The call handler's desk owes a hand-off (an outcome that sends no unit of ours) by this
     # time, or the incident is escalated; null when nothing is owed.
     task_due_at: Mapped[datetime | None]
@@ -75,3 +79,6 @@ class Incident(TimestampMixin, Base):
         lazy="raise", order_by="IncidentOverride.id"
     )
     assignments: Mapped[list["Assignment"]] = relationship(lazy="raise", order_by="Assignment.id")
+    closed_by: Mapped["User | None"] = relationship(foreign_keys=[closed_by_id], lazy="raise")
+    handoffs: Mapped[list["Handoff"]] = relationship(lazy="raise", order_by="Handoff.id")
+    waits: Mapped[list["DispatchWait"]] = relationship(lazy="raise")

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from app.dispatch import ownership, priority
 from app.models import Assignment, Incident, Unit
 from app.realtime.outbox import PendingEvent
 
@@ -74,12 +75,20 @@ def assignment_event(
             "decline_reason": assignment.decline_reason,
             "advice": assignment.advice,
             "s136_used": assignment.s136_used,
+            "risk_level": priority.risk_level(incident.effective_outcome, incident.risk),
+            # Risk to life: supervisors watch these offers until a crew accepts.
+            "urgent": incident.effective_outcome in priority.URGENT_OUTCOMES,
         },
         restricted={"incident": incident_summary(incident, unit.kind)},
     )
 
 
-def incident_event(incident: Incident, override: dict[str, Any] | None = None) -> PendingEvent:
+def incident_event(
+    incident: Incident,
+    next_step: ownership.NextStep,
+    risk_level: str,
+    override: dict[str, Any] | None = None,
+) -> PendingEvent:
     """`override`: the person's decision just recorded (outcome, reason, by), if that is the
     change."""
     return PendingEvent(
@@ -96,6 +105,12 @@ def incident_event(incident: Incident, override: dict[str, Any] | None = None) -
             "category": incident.category,
             "created_by_id": incident.created_by_id,
             "override": override,
+            "caller_advice": incident.caller_advice,
+            "risk_level": risk_level,
+            "next_step": next_step.as_dict(),
+            "task_due_at": _iso(incident.task_due_at),
+            "closed_at": _iso(incident.closed_at),
+            "close_reason": incident.close_reason,
         },
     )
 

@@ -7,9 +7,11 @@ from pydantic import AwareDatetime
 from app.auth.actor import Actor
 from app.deps import Session, require_roles
 from app.errors import Unprocessable
-from app.routers import ERROR_RESPONSES
+from app.routers import ERROR_RESPONSES, NOT_FOUND
 from app.schemas.assignment import AssignmentOut, DispatchRequest
 from app.schemas.incident import (
+    HandoffCreate,
+    IncidentClose,
     IncidentCreate,
     IncidentOut,
     IncidentPage,
@@ -126,3 +128,28 @@ async def dispatch_incident(
         incident_id, data.kind, data.unit, data.force, session=session, actor=actor
     )
     return await assignments.get_out(offer.id, session=session)
+
+
+@router.post(
+    "/{incident_id}/handoff",
+    status_code=201,
+    summary="Record that the incident was passed to another agency (the desk's task)",
+    responses={**NOT_FOUND, 409: {"description": "The incident is closed"}},
+)
+async def handoff(
+    incident_id: int, data: HandoffCreate, session: Session, actor: Handler
+) -> IncidentOut:
+    incident = await incidents.record_handoff(incident_id, data, session=session, actor=actor)
+    return incidents.to_out(incident)
+
+
+@router.post(
+    "/{incident_id}/close",
+    summary="Close the incident with a reason (refused while a unit has it)",
+    responses={**NOT_FOUND, 409: {"description": "A unit still has it, or already closed"}},
+)
+async def close(
+    incident_id: int, data: IncidentClose, session: Session, actor: Handler
+) -> IncidentOut:
+    incident = await incidents.close(incident_id, data, session=session, actor=actor)
+    return incidents.to_out(incident)

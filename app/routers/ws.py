@@ -50,6 +50,9 @@ async def events_socket(
     async def guard() -> None:
         await close_when_signed_out(websocket, token, state)
 
+    presence = getattr(state, "presence", None)
+    if presence is not None and actor.unit_callsign:
+        await presence.joined(actor.unit_callsign)
     stream = SubscriberStream(
         websocket,
         viewer,
@@ -59,7 +62,11 @@ async def events_socket(
         send_timeout=state.settings.ws_send_timeout_seconds,
         guard=guard,
     )
-    await stream.run(int(after) if after is not None else None)
+    try:
+        await stream.run(int(after) if after is not None else None)
+    finally:
+        if presence is not None and actor.unit_callsign:
+            await presence.left(actor.unit_callsign)
 
 
 async def close_when_signed_out(websocket: WebSocket, token: str, state: Any) -> None:

@@ -32,6 +32,14 @@ class AreaFields(InputModel):
     handover_goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
     handover_warning_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 45
     ack_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
+    # Risk to life (police_immediate, police_and_triage): a shorter limit to accept an offer.
+    urgent_ack_timeout_seconds: Annotated[int, Field(ge=10, le=600)] = 30
+    # An incident that sends none of our units must be handed off or closed within this time.
+    task_limit_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 10
+    # An open escalation is announced again this often until a supervisor acknowledges it.
+    escalation_repeat_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
+    # An accepted job with no status change for this long is escalated.
+    stale_job_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 20
     handover_goals_by_place_type: GoalsByPlaceType = Field(default_factory=dict)
 
 
@@ -49,6 +57,10 @@ class AreaUpdate(InputModel):
     handover_goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
     handover_warning_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     ack_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] | None = None
+    urgent_ack_timeout_seconds: Annotated[int, Field(ge=10, le=600)] | None = None
+    task_limit_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    escalation_repeat_seconds: Annotated[int, Field(ge=10, le=3600)] | None = None
+    stale_job_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     handover_goals_by_place_type: GoalsByPlaceType | None = None
 
 
@@ -60,4 +72,8 @@ class AreaOut(OutputModel):
     handover_goal_minutes: int
     handover_warning_minutes: int
     ack_timeout_seconds: int
+    urgent_ack_timeout_seconds: int
+    task_limit_minutes: int
+    escalation_repeat_seconds: int
+    stale_job_minutes: int
     handover_goals_by_place_type: dict[str, HandoverGoal | None]

@@ -6,7 +6,15 @@ from app.schemas.common import InputModel, OutputModel, UtcDatetime
 from app.schemas.unit import Callsign, UnitKind
 
 AssignmentStatus = Literal[
-    "offered", "accepted", "declined", "expired", "cancelled", "en_route", "on_scene", "cleared"
+    "offered",
+    "accepted",
+    "declined",
+    "expired",
+    "cancelled",
+    "withdrawn",
+    "en_route",
+    "on_scene",
+    "cleared",
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 

@@ -21,6 +21,17 @@ Category = Literal[
 ]
 LocationKind = Literal["public_place", "private_dwelling", "health_setting", "custody", "other"]
 IncidentStatus = Literal["open", "dispatched", "on_scene", "closed"]
+CloseReason = Literal[
+    "referred",
+    "advice_given",
+    "duplicate",
+    "no_further_action",
+    "resolved_on_scene",
+    "other",
+]
+HandoffTarget = Literal["nhs_111", "ambulance_service", "health_provider", "police", "other"]
+RiskLevel = Literal["immediate", "urgent", "routine"]
+NextAction = Literal["handoff", "close", "await_acceptance", "await_unit", "with_unit", "none"]
 Gender = Literal["female", "male", "other", "not_known"]
 Flag = StrictBool | None  # true, false, or null: not asked
 
@@ -93,11 +104,43 @@ class OverrideCreate(InputModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
+class IncidentClose(InputModel):
+    reason: CloseReason
+    # Required when the reason is "other".
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class HandoffCreate(InputModel):
+    to: HandoffTarget
+    # The reference the receiving agency gave (their incident or case number), if any.
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
+        None
+    )
+    # When it was passed on; defaults to now. Up to 2 minutes in the future (clock skew).
+    at: UtcDatetime | None = None
+
+
+class HandoffOut(OutputModel):
+    to: HandoffTarget
+    reference: str | None
+    at: UtcDatetime
+    by: str
+
+
+class NextStepOut(OutputModel):
+    action: NextAction
+    text: str
+    due_at: UtcDatetime | None
+    suggested_handoff: HandoffTarget | None
+    suggested_close_reason: CloseReason | None
+
+
 class OverrideOut(OutputModel):
     outcome: Outcome
     police_attendance: bool
     previous_outcome: Outcome
     reason: str | None
+    caller_advice: str | None = None
     by: str
     at: UtcDatetime
 
@@ -121,6 +164,18 @@ class IncidentOut(BaseModel):
     override: OverrideOut | None = None
     overrides: list[OverrideOut] = []
     assignments: list[AssignmentOut] = []
+    # What to tell the caller now (changes with an override; `decision.caller_advice` does not).
+    caller_advice: str
+    # How urgent the person's situation is: orders waiting incidents and escalations.
+    risk_level: RiskLevel
+    handoffs: list[HandoffOut] = []
+    # When the desk's hand-off (or closing) falls due; null when nothing is owed.
+    task_due_at: UtcDatetime | None = None
+    next_step: NextStepOut
+    closed_at: UtcDatetime | None = None
+    close_reason: CloseReason | None = None
+    close_note: str | None = None
+    closed_by: str | None = None
     created_by: str
     created_at: UtcDatetime
     updated_at: UtcDatetime

@@ -1,45 +1,53 @@
 """Offering incidents to units, and what crews do with the offers.
 
+Only units that can take an offer get one: `available`, holding nothing, and with a crew member
+connected (a live websocket on any instance, `unit_presence` renewed within the presence window).
+With none, the incident is escalated at once and waits (`dispatch_waits`); the oldest,
+highest-risk waiting incident is offered to the first unit of its kind that comes free
+(`offer_waiting`, a worker job). An accepted job that stops moving is escalated (`stale_job`).
+
 Locking, so that two dispatches never take the same unit: one statement ranks the free units
 (app/dispatch/ranking.py) and locks the best with `ORDER BY ... LIMIT 1 FOR UPDATE SKIP LOCKED`;
 PostgreSQL re-checks the availability on the locked row and moves on to the next if it has changed.
 The unit taken gets `active_assignments + 1` in the same transaction. A concurrent dispatch either
 skips the locked row or, once it commits, sees the unit busy. Rows are always locked assignment
-first, then unit, so paths cannot deadlock.
+first, then unit, then incident, so paths cannot deadlock.
 """
 
 from datetime import timedelta
 
-from sqlalchemy import Float, bindparam, func, select
+from sqlalchemy import Float, Interval, bindparam, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.actor import Actor
 from app.database import db_now
-from app.dispatch import priority, ranking
-from app.dispatch.transitions import ACTIVE, UNIT_STATUS_FOR, can_move, incident_status
+from app.dispatch import ownership, priority, ranking
+from app.dispatch.transitions import (
+    ACTIVE,
+    STALE_WATCHED,
+    UNIT_STATUS_FOR,
+    can_move,
+    close_reason_when_cleared,
+    incident_status,
+)
 from app.errors import AppError, NotFound
-from app.models import Area, Assignment, DispatchWait, Incident, Unit
+from app.models import Area, Assignment, DispatchWait, Incident, Unit, UnitPresence
 from app.realtime import events
 from app.realtime.outbox import emit
-from app.services import escalations
+from app.services import escalations, incident_steps
 
-# Which unit kind answers which responder in a decision.
-UNIT_KIND_FOR_RESPONDER = {"triage_car": "triage_car", "mh_nurse": "nurse_desk"}
-# For an overridden outcome, the unit kinds that outcome calls for.
-UNIT_KINDS_FOR_OUTCOME = {
-    "police_and_triage": ("triage_car",),
-    "triage_car": ("triage_car",),
-    "nurse_advice": ("nurse_desk",),
-}
+# A unit that let an offer go (declined, expired, withdrawn) is not offered the same incident
+# again for this long, so an offer moves on to the next unit first; after it, a waiting incident
+# may go back to it.
+REOFFER_AFTER = timedelta(minutes=2)
+# A unit counts as connected while its crew's presence was renewed this recently.
+PRESENCE_WINDOW = timedelta(seconds=30)
+UNIT_LABELS = {"triage_car": "triage car", "nurse_desk": "nurse desk"}
 
 
-def unit_kinds_needed(incident: Incident) -> list[str]:
-    if incident.effective_outcome == incident.decision["outcome"]:
-        responders = incident.decision["responders"]
-        return [UNIT_KIND_FOR_RESPONDER[r] for r in responders if r in UNIT_KIND_FOR_RESPONDER]
-    return list(UNIT_KINDS_FOR_OUTCOME.get(incident.effective_outcome, ()))
+unit_kinds_needed = incident_steps.unit_kinds_needed
 
 
 async def dispatch_needed(
@@ -67,8 +75,19 @@ async def dispatch_needed(
     return offers
 
 
-# One statement, built once (so its compiled form is cached): rank the free units not yet tried
-# for the incident and lock the best, skipping any another dispatch holds.
+_RECENTLY_LET_GO = select(Assignment.unit_id).where(
+    Assignment.incident_id == bindparam("incident_id"),
+    or_(
+        Assignment.status.in_(ACTIVE),
+        Assignment.updated_at > func.now() - bindparam("reoffer_after", type_=Interval),
+    ),
+)
+_CONNECTED = exists().where(
+    UnitPresence.unit_id == Unit.id,
+    UnitPresence.seen_at > func.now() - bindparam("presence_window", type_=Interval),
+)
+# One statement, built once (so its compiled form is cached): rank the units that can take the
+# incident now and lock the best, skipping any another dispatch holds.
 _BEST_FREE_UNIT = (
     select(Unit)
     .where(
@@ -76,9 +95,8 @@ _BEST_FREE_UNIT = (
         Unit.kind == bindparam("kind"),
         Unit.status == "available",
         Unit.active_assignments == 0,
-        Unit.id.not_in(
-            select(Assignment.unit_id).where(Assignment.incident_id == bindparam("incident_id"))
-        ),
+        _CONNECTED,
+        Unit.id.not_in(_RECENTLY_LET_GO),
     )
     .order_by(
         *ranking.nearest_first(
@@ -95,19 +113,27 @@ _BEST_FREE_UNIT = (
 )
 
 
+async def best_free_unit(incident: Incident, kind: str, *, session: AsyncSession) -> Unit | None:
+    return await session.scalar(
+        _BEST_FREE_UNIT,
+        {
+            "area_id": incident.area_id,
+            "kind": kind,
+            "incident_id": incident.id,
+            "incident_lat": incident.lat,
+            "incident_lon": incident.lon,
+            "reoffer_after": REOFFER_AFTER,
+            "presence_window": PRESENCE_WINDOW,
+        },
+    )
+
+
 async def offer_next(
     incident: Incident, kind: str, *, session: AsyncSession, by: Actor | None = None
 ) -> Assignment | None:
-    """Offer to the best available unit of `kind` not yet tried for this incident; with none
-    left, raise it to supervisors."""
-    params = {
-        "area_id": incident.area_id,
-        "kind": kind,
-        "incident_id": incident.id,
-        "incident_lat": incident.lat,
-        "incident_lon": incident.lon,
-    }
-    unit = await session.scalar(_BEST_FREE_UNIT, params)
+    """Offer to the best unit of `kind` that can take it now; with none, escalate at once and
+    queue the incident for the first one that comes free."""
+    unit = await best_free_unit(incident, kind, session=session)
     if unit is not None:
         return await _offer(incident, unit, session=session, by=by)
     any_tried = await session.scalar(
@@ -117,11 +143,12 @@ async def offer_next(
         .where(Assignment.incident_id == incident.id, Unit.kind == kind)
     )
     reason = "no_unit_accepted" if any_tried else "no_unit_available"
-    label = "triage car" if kind == "triage_car" else "nurse desk"
+    label = UNIT_LABELS.get(kind, kind)
     detail = (
-        f"Every available {label} was offered incident {incident.id} and none accepted."
+        f"No {label} accepted incident {incident.id}; it is offered to the first one free."
         if any_tried
-        else f"No {label} is available for incident {incident.id}."
+        else f"No {label} with a crew signed in is free for incident {incident.id}; "
+        "it is offered to the first one free."
     )
     level = priority.risk_level(incident.effective_outcome, incident.risk)
     await escalations.raise_escalation(
@@ -133,14 +160,6 @@ async def offer_next(
         detail=detail,
         dedupe_key=f"{reason}:{incident.id}:{kind}",
     )
-    await _wait_for_unit(incident, kind, level, session=session)
-    return None
-
-
-async def _wait_for_unit(
-    incident: Incident, kind: str, level: str, *, session: AsyncSession
-) -> None:
-    """Queue the incident for the first unit of `kind` that comes free (app/workers.py)."""
     await session.execute(
         insert(DispatchWait)
         .values(
@@ -152,6 +171,7 @@ async def _wait_for_unit(
         )
         .on_conflict_do_nothing()
     )
+    return None
 
 
 async def _offer(
@@ -159,24 +179,133 @@ async def _offer(
 ) -> Assignment:
     area = await session.get_one(Area, incident.area_id)
     now = await db_now(session)
+    limit = priority.ack_timeout_seconds(
+        incident.effective_outcome,
+        standard=area.ack_timeout_seconds,
+        urgent=area.urgent_ack_timeout_seconds,
+    )
     assignment = Assignment(
         incident_id=incident.id,
         unit_id=unit.id,
         status="offered",
         offered_at=now,
-        expires_at=now + timedelta(seconds=area.ack_timeout_seconds),
+        expires_at=now + timedelta(seconds=limit),
         offered_by_id=by.user_id if by else None,
         updated_by_id=by.user_id if by else None,
     )
     session.add(assignment)
     unit.active_assignments += 1
     await session.flush()
+    await stop_waiting(incident.id, session=session, kind=unit.kind)
     set_committed_value(assignment, "unit", unit)
     if by is None:
         set_committed_value(assignment, "offered_by", None)
     emit(session, events.assignment_event("assignment.offered", assignment, unit, incident))
     emit(session, events.unit_event(unit))
     return assignment
+
+
+async def stop_waiting(incident_id: int, *, session: AsyncSession, kind: str | None = None) -> None:
+    query = delete(DispatchWait).where(DispatchWait.incident_id == incident_id)
+    if kind is not None:
+        query = query.where(DispatchWait.unit_kind == kind)
+    await session.execute(query)
+
+
+async def offer_waiting(*, session: AsyncSession, limit: int = 20) -> int:
+    """Worker job: offer waiting incidents, oldest highest-risk first, to units that have come
+    free (cleared a job, came on duty, signed in). Returns how many offers were made.
+
+    No escalation here: each waiting incident was escalated when it began to wait, and that
+    escalation is repeated until a supervisor owns it."""
+    waits = list(
+        await session.scalars(
+            select(DispatchWait)
+            .order_by(DispatchWait.risk_rank, DispatchWait.since)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    offered = 0
+    for wait in waits:
+        incident = await session.get_one(Incident, wait.incident_id)
+        if incident.status == "closed" or wait.unit_kind not in unit_kinds_needed(incident):
+            await session.delete(wait)
+            continue
+        unit = await best_free_unit(incident, wait.unit_kind, session=session)
+        if unit is not None:
+            await _offer(incident, unit, session=session, by=None)
+            offered += 1
+    await session.flush()
+    return offered
+
+
+async def escalate_stale_jobs(*, session: AsyncSession, limit: int = 50) -> int:
+    """Worker job: an accepted job with no status change within the area's limit is escalated
+    once (re-armed by the job's next change)."""
+    now = await db_now(session)
+    due = (
+        await session.execute(
+            select(Assignment, Unit, Incident)
+            .join(Unit, Unit.id == Assignment.unit_id)
+            .join(Incident, Incident.id == Assignment.incident_id)
+            .where(Assignment.stale_at <= now)
+            .order_by(Assignment.stale_at)
+            .limit(limit)
+            .with_for_update(of=Assignment, skip_locked=True)
+        )
+    ).all()
+    for assignment, unit, incident in due:
+        assignment.stale_at = None
+        minutes = int((now - assignment.updated_at).total_seconds() // 60)
+        await escalations.raise_escalation(
+            session=session,
+            area_id=incident.area_id,
+            incident_id=incident.id,
+            reason="stale_job",
+            risk=priority.risk_level(incident.effective_outcome, incident.risk),
+            detail=f"{unit.callsign} has been {assignment.status.replace('_', ' ')} on incident "
+            f"{incident.id} for {minutes} minutes with no update.",
+            dedupe_key=f"stale_job:{assignment.id}",
+        )
+    await session.flush()
+    return len(due)
+
+
+async def escalate_overdue_handoffs(*, session: AsyncSession, limit: int = 50) -> int:
+    """Worker job: an incident the desk has not passed on (or closed) within the task limit is
+    escalated; the escalation then repeats until a supervisor owns it."""
+    now = await db_now(session)
+    due = list(
+        await session.scalars(
+            select(Incident)
+            .where(Incident.task_due_at <= now, Incident.status != "closed")
+            .order_by(Incident.task_due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for incident in due:
+        incident.task_due_at = None
+        target = ownership.suggested_handoff(
+            incident.effective_outcome, incident.decision["responders"]
+        )
+        owed = (
+            f"passed to {ownership.HANDOFF_LABELS[target]}"
+            if target
+            else "closed after advising the caller"
+        )
+        await escalations.raise_escalation(
+            session=session,
+            area_id=incident.area_id,
+            incident_id=incident.id,
+            reason="handoff_overdue",
+            risk=priority.risk_level(incident.effective_outcome, incident.risk),
+            detail=f"Incident {incident.id} has not been {owed} within the desk's time limit.",
+            dedupe_key=f"handoff_overdue:{incident.id}",
+        )
+    await session.flush()
+    return len(due)
 
 
 async def dispatch_by_hand(
@@ -194,10 +323,14 @@ async def dispatch_by_hand(
     if incident.status == "closed":
         raise AppError(409, "incident_closed", "This incident is closed.")
     if callsign is None:
-        offer = await offer_next(incident, kind, session=session, by=actor)
-        if offer is None:
-            raise AppError(409, "no_unit_available", "No unit of that kind is available now.")
-        return offer
+        unit_found = await best_free_unit(incident, kind, session=session)
+        if unit_found is None:
+            raise AppError(
+                409,
+                "no_unit_available",
+                "No unit of that kind with a crew signed in is free now.",
+            )
+        return await _offer(incident, unit_found, session=session, by=actor)
     unit = await session.scalar(
         select(Unit)
         .where(Unit.callsign == callsign, Unit.area_id == actor.area_id)
@@ -252,6 +385,33 @@ async def _assignment_for_update(
     return assignment, unit, incident
 
 
+async def live_assignments_for_update(
+    incident_id: int, *, session: AsyncSession
+) -> list[tuple[Assignment, Unit]]:
+    """The incident's active assignments and their units, locked in the order every path uses
+    (assignments, then units), before the caller locks the incident."""
+    live = list(
+        await session.scalars(
+            select(Assignment)
+            .where(Assignment.incident_id == incident_id, Assignment.status.in_(ACTIVE))
+            .order_by(Assignment.id)
+            .with_for_update()
+        )
+    )
+    if not live:
+        return []
+    units = {
+        u.id: u
+        for u in await session.scalars(
+            select(Unit)
+            .where(Unit.id.in_({a.unit_id for a in live}))
+            .order_by(Unit.id)
+            .with_for_update()
+        )
+    }
+    return [(a, units[a.unit_id]) for a in live]
+
+
 async def _move(
     assignment: Assignment,
     unit: Unit,
@@ -267,6 +427,11 @@ async def _move(
     assignment.updated_by_id = actor.user_id if actor else None
     if status in ("accepted", "declined", "expired"):
         assignment.responded_at = now
+    if status in STALE_WATCHED:
+        area = await session.get_one(Area, incident.area_id)
+        assignment.stale_at = now + timedelta(minutes=area.stale_job_minutes)
+    else:
+        assignment.stale_at = None
     if status not in ACTIVE:
         unit.active_assignments = max(0, unit.active_assignments - 1)
     if status in UNIT_STATUS_FOR and unit.status != "off_duty":
@@ -275,18 +440,55 @@ async def _move(
     await session.flush()
     emit(session, events.assignment_event("assignment.updated", assignment, unit, incident))
     emit(session, events.unit_event(unit))
+    await _resolve_escalations_after(assignment, unit, incident, status, session=session, by=actor)
     statuses = list(
         await session.scalars(
             select(Assignment.status).where(Assignment.incident_id == incident.id)
         )
     )
-    new_status = incident_status(statuses, incident.status)
+    waiting = await session.scalar(select(exists().where(DispatchWait.incident_id == incident.id)))
+    # An incident still waiting for another unit is not over when this one clears.
+    new_status = incident_status(statuses, incident.status, waiting=bool(waiting))
     if new_status != incident.status:
         incident.status = new_status
         if actor:
             incident.updated_by_id = actor.user_id
+        if new_status == "closed":
+            incident.closed_at = now
+            incident.close_reason = close_reason_when_cleared(unit.kind)
+            incident.closed_by_id = actor.user_id if actor else None
+            incident.task_due_at = None
         await session.flush()
-        emit(session, events.incident_event(incident))
+        await incident_steps.announce(incident, session=session)
+
+
+async def _resolve_escalations_after(
+    assignment: Assignment,
+    unit: Unit,
+    incident: Incident,
+    status: str,
+    *,
+    session: AsyncSession,
+    by: Actor | None,
+) -> None:
+    """A situation an escalation was about is over: close it, saying what happened."""
+    if status == "accepted":
+        await escalations.resolve(
+            session=session,
+            incident_id=incident.id,
+            reasons=("no_unit_available", "no_unit_accepted"),
+            action=f"{unit.callsign} accepted the incident.",
+            by=by,
+        )
+    else:
+        await escalations.resolve(
+            session=session,
+            incident_id=incident.id,
+            reasons=("stale_job",),
+            action=f"{unit.callsign} updated the job: {status.replace('_', ' ')}.",
+            dedupe_key=f"stale_job:{assignment.id}",
+            by=by,
+        )
 
 
 def _refuse_move(assignment: Assignment, status: str) -> AppError:
@@ -305,6 +507,10 @@ async def accept(assignment_id: int, *, session: AsyncSession, actor: Actor) -> 
         return assignment  # a retry: already done
     if assignment.status == "offered" and assignment.expires_at <= await db_now(session):
         raise AppError(409, "offer_expired", "This offer has expired and gone to another unit.")
+    if assignment.status == "withdrawn":
+        raise AppError(
+            409, "offer_withdrawn", "This offer was withdrawn: the incident no longer needs you."
+        )
     if not can_move(assignment.status, "accepted"):
         raise _refuse_move(assignment, "accepted")
     await _move(assignment, unit, incident, "accepted", session=session, actor=actor)
@@ -339,6 +545,39 @@ async def set_status(
         raise _refuse_move(assignment, status)
     await _move(assignment, unit, incident, status, session=session, actor=actor)
     return assignment
+
+
+async def withdraw(
+    assignment: Assignment,
+    unit: Unit,
+    incident: Incident,
+    *,
+    session: AsyncSession,
+    actor: Actor | None,
+) -> None:
+    """Stand a unit down from an incident that no longer needs it (its crew sees "withdrawn");
+    a unit already on scene stays until it clears."""
+    if assignment.status == "on_scene" or not can_move(assignment.status, "withdrawn"):
+        return
+    await _move(assignment, unit, incident, "withdrawn", session=session, actor=actor)
+
+
+async def withdraw_unneeded(
+    incident: Incident,
+    live: list[tuple[Assignment, Unit]],
+    *,
+    session: AsyncSession,
+    actor: Actor,
+) -> None:
+    """After an override: withdraw the units the outcome in force no longer calls for, and stop
+    waiting for kinds it no longer needs."""
+    needed = set(unit_kinds_needed(incident))
+    for assignment, unit in live:
+        if unit.kind not in needed:
+            await withdraw(assignment, unit, incident, session=session, actor=actor)
+    for kind in ("triage_car", "nurse_desk"):
+        if kind not in needed:
+            await stop_waiting(incident.id, session=session, kind=kind)
 
 
 async def record_advice(
@@ -403,3 +642,16 @@ async def expire_due_offers(*, session: AsyncSession, limit: int = 50) -> int:
         await _move(assignment, unit, incident, "expired", session=session, actor=None)
         await offer_next(incident, unit.kind, session=session)
     return len(due)
+
+
+async def has_job(unit: Unit, *, session: AsyncSession) -> bool:
+    """Whether the unit holds an accepted job (it must clear it before it is free again)."""
+    found = await session.scalar(
+        select(
+            exists().where(
+                Assignment.unit_id == unit.id,
+                Assignment.status.in_(ownership.ACCEPTED),
+            )
+        )
+    )
+    return bool(found)

@@ -155,7 +155,7 @@ async def resolve(
     incident_id: int,
     reasons: tuple[str, ...] | frozenset[str],
     action: str,
-    dedupe_prefix: str | None = None,
+    dedupe_key: str | None = None,
     by: Actor | None = None,
 ) -> int:
     """The situation behind these open escalations is over (a unit accepted, the hand-off was
@@ -166,8 +166,8 @@ async def resolve(
         Escalation.reason.in_(reasons),
         Escalation.acknowledged_at.is_(None),
     )
-    if dedupe_prefix is not None:
-        query = query.where(Escalation.dedupe_key.startswith(dedupe_prefix, autoescape=True))
+    if dedupe_key is not None:
+        query = query.where(Escalation.dedupe_key == dedupe_key)
     rows = list(await session.scalars(query.with_for_update(skip_locked=False)))
     if not rows:
         return 0

@@ -10,7 +10,7 @@ from app.models import Area, Unit
 from app.realtime import events
 from app.realtime.outbox import emit
 from app.schemas.unit import UnitCreate, UnitOut, UnitUpdate
-from app.services import audit
+from app.services import audit, dispatch
 from app.services.areas import get_by_code
 
 
@@ -83,6 +83,13 @@ async def update(callsign: str, data: UnitUpdate, *, session: AsyncSession, acto
                 409,
                 "unit_busy",
                 f"{callsign} holds an assignment; clear or decline it before going off duty.",
+            )
+        if status == "available" and await dispatch.has_job(unit, session=session):
+            raise AppError(
+                409,
+                "unit_has_job",
+                f"{callsign} has a job: clear it before becoming available (so it is not "
+                "left with nobody).",
             )
         unit.status = status
         unit.status_since = await db_now(session)

@@ -226,6 +226,14 @@ def upgrade() -> None:
     )
     op.add_column("incident_overrides", sa.Column("caller_advice", sa.Text(), nullable=True))
     op.add_column("incidents", sa.Column("task_due_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("incidents", sa.Column("caller_advice", sa.Text(), nullable=True))
+    op.execute("""
+        UPDATE incidents SET caller_advice = coalesce(
+            (SELECT o.caller_advice FROM incident_overrides o WHERE o.incident_id = incidents.id
+             ORDER BY o.id DESC LIMIT 1),
+            decision->>'caller_advice')
+    """)
+    op.alter_column("incidents", "caller_advice", nullable=False)
     op.add_column("incidents", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("incidents", sa.Column("close_reason", sa.String(length=30), nullable=True))
     op.add_column("incidents", sa.Column("close_note", sa.Text(), nullable=True))
@@ -298,6 +306,7 @@ def downgrade() -> None:
     op.drop_column("incidents", "close_note")
     op.drop_column("incidents", "close_reason")
     op.drop_column("incidents", "closed_at")
+    op.drop_column("incidents", "caller_advice")
     op.drop_column("incidents", "task_due_at")
     op.drop_column("incident_overrides", "caller_advice")
     op.drop_column("detentions", "flags")

@@ -1,7 +1,7 @@
 // A unit's offers and jobs as the tablet and nurse desk keep them, from REST rows and events.
 
 export const ACTIVE = ['offered', 'accepted', 'en_route', 'on_scene'];
-export const STATUS_RANK = { offered: 0, accepted: 1, en_route: 2, on_scene: 3, declined: 9, expired: 9, cancelled: 9, cleared: 9 };
+export const STATUS_RANK = { offered: 0, accepted: 1, en_route: 2, on_scene: 3, declined: 9, expired: 9, cancelled: 9, withdrawn: 9, cleared: 9 };
 
 /** Merge a REST row or event data into `map` (id → assignment): statuses only move forward
  *  (a late REST answer cannot undo an event), and one that is no longer active leaves. */

@@ -572,7 +572,7 @@ function onEvent(event) {
   upsertRequest(row);
   if (data.status === 'offered') scheduleAlertCheck();
   const recent = Date.now() - Date.parse(event.at) < 10 * 60_000;
-  if (recent && before && ['expired', 'cancelled'].includes(data.status)) {
+  if (recent && before && ['expired', 'cancelled', 'withdrawn'].includes(data.status)) {
     showNotice(`The request for incident ${data.incident_id} was ${data.status === 'expired' ? 'not accepted in time and was raised to the supervisor' : 'withdrawn by the control room'}.`);
   }
   saveView();

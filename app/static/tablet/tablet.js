@@ -1394,6 +1394,7 @@ function onAssignmentEvent(event, data) {
   if (recent && !ours && before) {
     if (data.status === 'expired') showNotice(`The offer for incident ${data.incident_id} expired and went to another unit.`);
     if (data.status === 'cancelled') showNotice(`Incident ${data.incident_id} was taken off this unit by the control room.`);
+    if (data.status === 'withdrawn') showNotice(`Incident ${data.incident_id} was withdrawn: the control room decided it no longer needs this unit. Do not attend.`);
   }
 }
 
