@@ -44,11 +44,16 @@ async def answer(page: Page, question: str, key: str) -> None:
     await page.keyboard.press(key)
 
 
-async def open_intake(chromium, server, username: str) -> tuple[Page, list[str]]:
-    """The intake screen at 1600×900, signed in and live; and the page's JavaScript errors."""
+async def open_intake(
+    chromium, server, username: str, *, own_clock: bool = False
+) -> tuple[Page, list[str]]:
+    """The intake screen at 1600×900, signed in and live; and the page's JavaScript errors.
+    `own_clock`: the page's clock runs from now but can be moved on (page.clock)."""
     page = await chromium.new_page(
         viewport={"width": 1600, "height": 900}, locale="en-GB", timezone_id="Europe/London"
     )
+    if own_clock:
+        await page.clock.install()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     await page.goto(f"{server.url}/intake")
@@ -433,7 +438,7 @@ async def test_advice_call_is_closed_as_advice_given_in_one_action(start_server)
     server = await start_server()
     handler = await add_user(server.database_url, "call_handler", username="handler-advice")
     async with browser() as chromium, httpx.AsyncClient(base_url=server.url) as client:
-        page, page_errors = await open_intake(chromium, server, "handler-advice")
+        page, page_errors = await open_intake(chromium, server, "handler-advice", own_clock=True)
         incident_id = await take_call(
             page, source="police_101", category="other", outcome="no_police_action"
         )
@@ -485,6 +490,16 @@ async def test_advice_call_is_closed_as_advice_given_in_one_action(start_server)
             await client.get(f"/api/v1/incidents/{second}", headers=handler["headers"])
         ).json()
         assert stored["status"] == "open"
+
+        # Past its due time the task is marked overdue, on the row and in the list's header.
+        next_step = row.locator(".row-next")
+        await expect(next_step).to_have_attribute("data-overdue", "false")
+        await expect(row.get_by_test_id("next-due")).to_contain_text("Due in")
+        await page.clock.fast_forward("11:00")  # the default task limit is 10 minutes
+        await expect(next_step).to_have_attribute("data-overdue", "true")
+        await expect(row.get_by_test_id("next-due")).to_contain_text("Overdue by 1:")
+        await expect(page.locator("#incidents-count")).to_contain_text("1 overdue")
+        await page.screenshot(path=str(SCREENSHOTS / "intake-overdue.png"))
         assert page_errors == []
 
 
