@@ -414,7 +414,6 @@ async def test_referral_is_handed_off_then_closed_from_my_open_incidents(start_s
         assert [(h["to"], h["reference"]) for h in stored["handoffs"]] == [
             ("nhs_111", "111-MH-4471")
         ]
-        await page.screenshot(path=str(SCREENSHOTS / "intake-handed-off.png"))
 
         await page.keyboard.press("Enter")
         await expect(page.get_by_test_id("close-reason")).to_be_focused()
@@ -429,7 +428,6 @@ async def test_referral_is_handed_off_then_closed_from_my_open_incidents(start_s
             await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
         ).json()
         assert (stored["status"], stored["close_reason"]) == ("closed", "referred")
-        await page.screenshot(path=str(SCREENSHOTS / "intake-closed.png"))
         assert page_errors == []
 
 
