@@ -5,7 +5,7 @@ the rules' decision and changes the caller sentence, and My open incidents shows
 incident needs next with the desk's one action (hand off, close)."""
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -397,6 +397,23 @@ async def test_referral_is_handed_off_then_closed_from_my_open_incidents(start_s
         await page.keyboard.type("111-MH-4471")
         await no_horizontal_scroll(page)
         await page.screenshot(path=str(SCREENSHOTS / "intake-handoff.png"))
+
+        # A time tomorrow is refused by the server: said next to "When", nothing recorded.
+        tomorrow = datetime.now(ZoneInfo("Europe/London")) + timedelta(days=1)
+        await page.get_by_test_id("handoff-at").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+        await tab_to(page, "task-submit")
+        await page.keyboard.press("Enter")
+        at_error = row.locator('[data-testid="field-error"][data-field="at"]')
+        await expect(at_error).to_be_visible()
+        await expect(at_error).to_contain_text("future")
+        await expect(page.get_by_test_id("handoff-at")).to_be_focused()
+        await expect(row.get_by_test_id("task-status")).to_contain_text("Not recorded")
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert stored["handoffs"] == []
+        # Emptied, "when" is now.
+        await page.get_by_test_id("handoff-at").fill("")
         await tab_to(page, "task-submit")
         await page.keyboard.press("Enter")
 
