@@ -33,7 +33,7 @@ async def test_create_returns_stored_incident_with_contract_decision(client, han
     )
     assert decision["flags"] == ["share_crisis_plan"]
     assert decision["unanswered"] == []
-    assert decision["rules_version"] == "default@2026-11-22"
+    assert decision["rules_version"] == "default@2026-12-02"
     assert decision["overridden"] is False
     assert decision["caller_advice"]
     assert body["assignments"] == []

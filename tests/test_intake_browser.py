@@ -1,10 +1,15 @@
 """The call handler's intake screen in a real headless Chromium against a real server: the
 decision preview follows the answers, a lost answer and a double click still record one incident,
-dispatch shows live (offered → accepted; declined → escalated), and an override is kept beside
-the rules' decision."""
+dispatch shows live (offered → accepted; declined → escalated), an override is kept beside
+the rules' decision and changes the caller sentence, and My open incidents shows what each
+incident needs next with the desk's one action (hand off, close)."""
+
+import asyncio
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
 from tests.live import add_user, crews_online
@@ -37,6 +42,59 @@ async def answer(page: Page, question: str, key: str) -> None:
     """Answer a Yes/No/Not asked question from the keyboard, as a handler would."""
     await page.locator(f'input[name="{question}"]:checked').focus()
     await page.keyboard.press(key)
+
+
+async def open_intake(
+    chromium, server, username: str, *, own_clock: bool = False
+) -> tuple[Page, list[str]]:
+    """The intake screen at 1600×900, signed in and live; and the page's JavaScript errors.
+    `own_clock`: the page's clock runs from now but can be moved on (page.clock)."""
+    page = await chromium.new_page(
+        viewport={"width": 1600, "height": 900}, locale="en-GB", timezone_id="Europe/London"
+    )
+    if own_clock:
+        await page.clock.install()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    await page.goto(f"{server.url}/intake")
+    await sign_in(page, username)
+    await expect(page.get_by_test_id("connection-status")).to_have_text("live", timeout=10_000)
+    return page, page_errors
+
+
+async def take_call(
+    page: Page, *, source: str, category: str, yes: tuple[str, ...] = (), outcome: str
+) -> int:
+    """Fill in and submit a call (New call first); returns the new incident's id."""
+    await page.get_by_test_id("new-call").click()
+    await expect(page.get_by_test_id("preview-outcome")).to_have_attribute("data-outcome", "")
+    await page.locator('[name="location.description"]').focus()
+    await page.keyboard.type("Sneinton Market")
+    await page.select_option('[name="location.kind"]', "public_place")
+    await page.select_option('[name="source"]', source)
+    await page.select_option('[name="category"]', category)
+    for question in yes:
+        await answer(page, question, "y")
+    await expect(page.get_by_test_id("preview-outcome")).to_have_attribute("data-outcome", outcome)
+    result = page.get_by_test_id("incident-result")
+    shown = await result.get_attribute("data-incident-id")
+    await page.keyboard.press("Control+Enter")
+    await expect(result).to_be_visible()
+    await expect(result).not_to_have_attribute("data-incident-id", shown or "")
+    return int(await result.get_attribute("data-incident-id"))
+
+
+async def tab_to(page: Page, test_id: str, limit: int = 40) -> None:
+    """Press Tab until the control with this test id has focus (the keyboard's way there)."""
+    for _ in range(limit):
+        if await page.evaluate("document.activeElement?.dataset?.testid") == test_id:
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {test_id}")
+
+
+def london_hhmm(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
 
 
 async def no_horizontal_scroll(page: Page) -> None:
@@ -221,7 +279,9 @@ async def test_handler_takes_a_call_and_watches_dispatch_live(start_server):
             await page.get_by_test_id("override-outcome").select_option("triage_car")
             await page.get_by_test_id("override-submit").click()
             await expect(
-                page.locator('[data-testid="field-error"][data-field="reason"]')
+                page.get_by_test_id("override-form").locator(
+                    '[data-testid="field-error"][data-field="reason"]'
+                )
             ).to_be_visible()
             await page.get_by_test_id("override-reason").fill(
                 "He has climbed down and is talking to staff."
@@ -271,8 +331,226 @@ async def test_handler_takes_a_call_and_watches_dispatch_live(start_server):
                 f'[data-testid="incident-row"][data-incident-id="{second_id}"]'
             )
             await expect(second_row).to_have_attribute("data-escalated", "true")
+            # What it needs next follows the crew's answer (no incident event says so).
+            step = (
+                await client.get(f"/api/v1/incidents/{second_id}", headers=handler["headers"])
+            ).json()["next_step"]
+            assert step["action"] == "await_unit", step
+            await expect(page.get_by_test_id("result-next-text")).to_have_text(step["text"])
+            await expect(second_row.get_by_test_id("next-text")).to_have_text(step["text"])
             await expect(page.get_by_test_id("incident-row")).to_have_count(2)
 
             await no_horizontal_scroll(page)
             await page.screenshot(path=str(SCREENSHOTS / "intake-1280.png"))
             assert page_errors == []
+
+
+@needs_chromium
+async def test_referral_is_handed_off_then_closed_from_my_open_incidents(start_server):
+    """A health_referral call from a member of the public: the hand-off is the next step with its
+    due time; handing it to NHS 111 with a reference, then closing it as referred, removes it
+    from the list. Keyboard only."""
+    server = await start_server()
+    handler = await add_user(server.database_url, "call_handler", username="handler-referral")
+    async with browser() as chromium, httpx.AsyncClient(base_url=server.url) as client:
+        page, page_errors = await open_intake(chromium, server, "handler-referral")
+        incident_id = await take_call(
+            page, source="police_101", category="concern_for_welfare", outcome="health_referral"
+        )
+        # A member of the public is pointed to NHS 111's mental health option.
+        for place in ("preview-advice", "result-advice"):
+            await expect(page.get_by_test_id(place)).to_contain_text(
+                "call NHS 111 and choose the mental health option"
+            )
+
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert stored["next_step"]["action"] == "handoff"
+        due_at = stored["next_step"]["due_at"]
+        row = page.locator(f'[data-testid="incident-row"][data-incident-id="{incident_id}"]')
+        await expect(row).to_have_attribute("data-next-action", "handoff")
+        await expect(row.get_by_test_id("next-text")).to_have_text(stored["next_step"]["text"])
+        due = row.get_by_test_id("next-due")
+        await expect(due).to_contain_text("Due in")
+        await expect(due).to_contain_text(f"(by {london_hhmm(due_at)})")
+        counted = await due.text_content()
+        await expect(due).not_to_have_text(counted)  # it counts down
+        await expect(row.get_by_test_id("next-action")).to_have_text("Hand off…")
+        await expect(page.get_by_test_id("result-next-text")).to_have_text(
+            stored["next_step"]["text"]
+        )
+
+        # From New call (where focus is after submitting), Tab to the row's action.
+        await tab_to(page, "next-action")
+        assert await page.evaluate(
+            "document.activeElement.closest('[data-testid=incident-row]').dataset.incidentId"
+        ) == str(incident_id)
+        await page.keyboard.press("Enter")
+        form = row.get_by_test_id("task-form")
+        await expect(form).to_be_visible()
+        # Pre-selected from the next step; focus is in the form.
+        await expect(page.get_by_test_id("handoff-to")).to_be_focused()
+        await expect(page.get_by_test_id("handoff-to")).to_have_value("nhs_111")
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_test_id("handoff-reference")).to_be_focused()
+        await page.keyboard.type("111-MH-4471")
+        await no_horizontal_scroll(page)
+        await page.screenshot(path=str(SCREENSHOTS / "intake-handoff.png"))
+
+        # A time tomorrow is refused by the server: said next to "When", nothing recorded.
+        tomorrow = datetime.now(ZoneInfo("Europe/London")) + timedelta(days=1)
+        await page.get_by_test_id("handoff-at").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+        await tab_to(page, "task-submit")
+        await page.keyboard.press("Enter")
+        at_error = row.locator('[data-testid="field-error"][data-field="at"]')
+        await expect(at_error).to_be_visible()
+        await expect(at_error).to_contain_text("future")
+        await expect(page.get_by_test_id("handoff-at")).to_be_focused()
+        await expect(row.get_by_test_id("task-status")).to_contain_text("Not recorded")
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert stored["handoffs"] == []
+        # Emptied, "when" is now.
+        await page.get_by_test_id("handoff-at").fill("")
+        await tab_to(page, "task-submit")
+        await page.keyboard.press("Enter")
+
+        # Handed off: now it needs closing as referred, and focus is on that action.
+        await expect(row).to_have_attribute("data-next-action", "close", timeout=10_000)
+        await expect(row.get_by_test_id("next-text")).to_contain_text("NHS 111")
+        await expect(row.get_by_test_id("next-action")).to_have_text("Close…")
+        await expect(row.get_by_test_id("next-action")).to_be_focused()
+        await expect(page.get_by_test_id("task-announce")).to_contain_text(
+            f"Incident {incident_id} passed to NHS 111"
+        )
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert [(h["to"], h["reference"]) for h in stored["handoffs"]] == [
+            ("nhs_111", "111-MH-4471")
+        ]
+
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_test_id("close-reason")).to_be_focused()
+        await expect(page.get_by_test_id("close-reason")).to_have_value("referred")
+        await tab_to(page, "task-submit")
+        await page.keyboard.press("Enter")
+        await expect(row).to_have_count(0, timeout=10_000)
+        await expect(page.get_by_test_id("task-announce")).to_contain_text(
+            f"Incident {incident_id} closed as referred"
+        )
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert (stored["status"], stored["close_reason"]) == ("closed", "referred")
+        assert page_errors == []
+
+
+@needs_chromium
+async def test_advice_call_is_closed_as_advice_given_in_one_action(start_server):
+    server = await start_server()
+    handler = await add_user(server.database_url, "call_handler", username="handler-advice")
+    async with browser() as chromium, httpx.AsyncClient(base_url=server.url) as client:
+        page, page_errors = await open_intake(chromium, server, "handler-advice", own_clock=True)
+        incident_id = await take_call(
+            page, source="police_101", category="other", outcome="no_police_action"
+        )
+        await expect(page.get_by_test_id("result-advice")).to_contain_text("Police will not attend")
+        row = page.locator(f'[data-testid="incident-row"][data-incident-id="{incident_id}"]')
+        await expect(row).to_have_attribute("data-next-action", "close")
+        await expect(row.get_by_test_id("next-text")).to_contain_text("advice given")
+        await row.get_by_test_id("next-action").click()
+        await expect(page.get_by_test_id("close-reason")).to_have_value("advice_given")
+
+        # The live event may overtake the answer to our own request: hold the answer until the
+        # event has taken the row away; the form must survive it and still finish the job.
+        answered = asyncio.Event()
+
+        async def answer_after_the_event(route: Route) -> None:
+            response = await route.fetch()
+            await answered.wait()
+            await route.fulfill(response=response)
+
+        await page.route(f"**/api/v1/incidents/{incident_id}/close", answer_after_the_event)
+        await page.get_by_test_id("task-submit").click()
+        await expect(row).to_have_count(0, timeout=10_000)
+        answered.set()
+        await expect(page.get_by_test_id("task-announce")).to_have_text(
+            f"Incident {incident_id} closed as advice given."
+        )
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert (stored["status"], stored["close_reason"]) == ("closed", "advice_given")
+        await expect(page.get_by_test_id("incident-row")).to_have_count(0)
+
+        # Closing as "other" needs a note: said next to the Note field, nothing recorded.
+        second = await take_call(
+            page, source="police_101", category="other", outcome="no_police_action"
+        )
+        row = page.locator(f'[data-testid="incident-row"][data-incident-id="{second}"]')
+        await row.get_by_test_id("next-action").click()
+        await page.get_by_test_id("close-reason").select_option("other")
+        await page.get_by_test_id("task-submit").click()
+        note_error = page.locator('[data-testid="field-error"][data-field="note"]')
+        await expect(note_error).to_be_visible()
+        await expect(note_error).to_contain_text("Required")
+        await expect(page.get_by_test_id("close-note")).to_be_focused()
+        await page.keyboard.press("Escape")  # put away: nothing recorded, focus back on the row
+        await expect(row.get_by_test_id("task-form")).to_have_count(0)
+        await expect(row.get_by_test_id("next-action")).to_be_focused()
+        stored = (
+            await client.get(f"/api/v1/incidents/{second}", headers=handler["headers"])
+        ).json()
+        assert stored["status"] == "open"
+
+        # Past its due time the task is marked overdue, on the row and in the list's header.
+        next_step = row.locator(".row-next")
+        await expect(next_step).to_have_attribute("data-overdue", "false")
+        await expect(row.get_by_test_id("next-due")).to_contain_text("Due in")
+        await page.clock.fast_forward("11:00")  # the default task limit is 10 minutes
+        await expect(next_step).to_have_attribute("data-overdue", "true")
+        await expect(row.get_by_test_id("next-due")).to_contain_text("Overdue by 1:")
+        await expect(page.locator("#incidents-count")).to_contain_text("1 overdue")
+        await page.screenshot(path=str(SCREENSHOTS / "intake-overdue.png"))
+        assert page_errors == []
+
+
+@needs_chromium
+async def test_override_changes_the_caller_sentence(start_server):
+    server = await start_server()
+    handler = await add_user(server.database_url, "call_handler", username="handler-override")
+    async with browser() as chromium, httpx.AsyncClient(base_url=server.url) as client:
+        page, page_errors = await open_intake(chromium, server, "handler-override")
+        # An NHS 111 clinician calls: the sentence is worded for them, before and after override.
+        incident_id = await take_call(
+            page,
+            source="nhs_111",
+            category="concern_for_welfare",
+            yes=("risk.self_harm",),
+            outcome="triage_car",
+        )
+        advice = page.get_by_test_id("result-advice")
+        await expect(advice).to_contain_text("street triage team will respond to the person")
+        await expect(page.get_by_test_id("preview-advice")).to_contain_text("street triage team")
+
+        await page.get_by_test_id("override-open").click()
+        await page.get_by_test_id("override-outcome").select_option("health_referral")
+        await page.get_by_test_id("override-reason").fill("Her care coordinator is with her now.")
+        await page.get_by_test_id("override-submit").click()
+        await expect(page.get_by_test_id("result-override")).to_contain_text("care coordinator")
+        new_sentence = "your NHS 111 mental health pathway continues to lead"
+        await expect(advice).to_contain_text(new_sentence)
+        # The rules' decision stays, struck through; the sentence to say is the override's.
+        await expect(page.get_by_test_id("decision")).to_have_attribute("data-overridden", "true")
+        await expect(page.get_by_test_id("preview-advice")).to_contain_text(new_sentence)
+        stored = (
+            await client.get(f"/api/v1/incidents/{incident_id}", headers=handler["headers"])
+        ).json()
+        assert new_sentence in stored["caller_advice"]
+        assert "street triage team" in stored["decision"]["caller_advice"]
+        await no_horizontal_scroll(page)
+        await page.screenshot(path=str(SCREENSHOTS / "intake-override-advice.png"))
+        assert page_errors == []

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.rcrp import (
+    CALLER_TYPES,
     CATEGORIES,
     CONTEXT_FLAGS,
     DEFAULT_RULE_SET_NAME,
@@ -25,12 +26,15 @@ from app.rcrp import (
     Decision,
     RuleSet,
     Scope,
+    caller_advice,
+    caller_type,
     decide,
     list_rule_sets,
     load_rule_set,
     parse_rule_set,
 )
 from app.rcrp.rule_set import (
+    ATTENDANCE_OPENINGS,
     MODIFIER_RULE_IDS,
     PRIMARY_RULE_IDS,
     RULE_SETS_DIR,
@@ -40,6 +44,13 @@ from tests.factories import scenarios_path
 
 SCENARIOS = scenarios_path()
 RULES = load_rule_set()
+RULES_VERSION = "default@2026-12-02"
+
+
+def default_data() -> dict[str, Any]:
+    return json.loads((RULE_SETS_DIR / "default.json").read_text(encoding="utf-8"))
+
+
 MH_CATEGORIES = (
     "mental_health_crisis",
     "concern_for_welfare",
@@ -364,7 +375,7 @@ def test_contract_example_decision() -> None:
         "flags": ["share_crisis_plan"],
         "caller_advice": "Police are on their way with the street triage team.",
         "unanswered": [],
-        "rules_version": "default@2026-11-22",
+        "rules_version": RULES_VERSION,
     }
 
 
@@ -373,13 +384,185 @@ def test_as_dict_is_json_ready() -> None:
     assert json.loads(json.dumps(decision.as_dict())) == decision.as_dict()
 
 
-@pytest.mark.parametrize("outcome", OUTCOMES)
-def test_caller_advice_says_whether_police_attend(outcome: str) -> None:
-    advice = RULES.caller_advice[outcome]
+# --- caller advice: by outcome and by who is calling ------------------------------------------
+
+# (source, caller_is_health_professional) -> the caller type it stands for.
+CALLERS = [
+    ("police_999", False, "public"),
+    ("police_999", None, "public"),  # not asked: the public's advice, which suits anyone
+    ("police_101", False, "public"),
+    ("police_999", True, "health_professional"),
+    ("police_101", True, "health_professional"),
+    ("nhs_111", True, "nhs_111"),
+    ("nhs_111", False, "nhs_111"),  # a 111 health adviser: still 111's own pathway
+    ("ambulance_999", True, "ambulance_service"),
+    ("ambulance_999", None, "ambulance_service"),
+    ("health_setting", True, "health_setting"),
+    ("health_setting", False, "health_setting"),
+    ("officer_on_scene", False, "officer_on_scene"),
+    ("officer_on_scene", True, "officer_on_scene"),
+]
+SOURCE_OF_CALLER = {
+    "public": ("police_999", False),
+    "health_professional": ("police_101", True),
+    "nhs_111": ("nhs_111", True),
+    "ambulance_service": ("ambulance_999", True),
+    "health_setting": ("health_setting", True),
+    "officer_on_scene": ("officer_on_scene", False),
+}
+
+
+@pytest.mark.parametrize(("source", "professional", "expected"), CALLERS)
+def test_caller_type_from_source_and_professional_flag(
+    source: str, professional: bool | None, expected: str
+) -> None:
+    assert caller_type(source, professional) == expected
+
+
+def test_every_caller_type_is_reachable() -> None:
+    assert {expected for _, _, expected in CALLERS} == set(CALLER_TYPES)
+
+
+def _own_sentences() -> list[Any]:
+    return [
+        pytest.param(outcome, caller, sentence, id=f"{outcome}-{caller}")
+        for outcome, by_caller in default_data()["caller_advice"].items()
+        for caller, sentence in by_caller.items()
+        if caller != "default"
+    ]
+
+
+@pytest.mark.parametrize(("outcome", "caller", "sentence"), _own_sentences())
+def test_each_caller_type_gets_its_own_sentence(outcome: str, caller: str, sentence: str) -> None:
+    source, professional = SOURCE_OF_CALLER[caller]
+    said = caller_advice(RULES, outcome, source=source, caller_is_health_professional=professional)
+    assert said == sentence
+    # Its own sentence, not the default said again under another name.
+    assert said != RULES.caller_advice[outcome]["default"]
+
+
+# The issue's finding, outcome by outcome: what each caller must (and must not) be told.
+WORDING = [
+    # A member of the public with no police response is pointed to NHS 111's mental health option.
+    ("health_referral", "public", ["call NHS 111 and choose the mental health option"], []),
+    (
+        "health_referral",
+        "nhs_111",
+        ["NHS 111 mental health pathway continues to lead", "crisis team or care team"],
+        ["call NHS 111"],
+    ),
+    (
+        "health_referral",
+        "health_setting",
+        ["the setting leads under its own procedures", "its own searches and contact attempts"],
+        ["call NHS 111"],
+    ),
+    ("health_referral", "ambulance_service", ["crisis team or care team"], ["call NHS 111"]),
+    ("health_referral", "health_professional", ["refer the person"], ["call NHS 111"]),
+    ("health_referral", "officer_on_scene", ["health staff take responsibility"], []),
+    ("nurse_advice", "officer_on_scene", ["speak with you now", "section 136"], []),
+    ("nurse_advice", "public", ["call you back"], []),
+    ("ambulance", "ambulance_service", ["stays with your service"], ["asking the ambulance"]),
+    ("ambulance", "health_setting", ["conveyance of a patient is a health responsibility"], []),
+    ("police_immediate", "officer_on_scene", ["Further police are on their way"], []),
+]
+
+
+@pytest.mark.parametrize(("outcome", "caller", "must", "must_not"), WORDING)
+def test_caller_advice_wording(
+    outcome: str, caller: str, must: list[str], must_not: list[str]
+) -> None:
+    source, professional = SOURCE_OF_CALLER[caller]
+    said = caller_advice(RULES, outcome, source=source, caller_is_health_professional=professional)
+    for words in must:
+        assert words in said
+    for words in must_not:
+        assert words not in said
+
+
+@pytest.mark.parametrize(
+    ("source", "professional", "words"),
+    [
+        ("police_999", False, "call NHS 111 and choose the mental health option"),
+        ("nhs_111", True, "NHS 111 mental health pathway continues to lead"),
+        ("health_setting", True, "the setting leads under its own procedures"),
+    ],
+)
+def test_decision_advice_depends_on_who_is_calling(
+    source: str, professional: bool, words: str
+) -> None:
+    context = ("caller_is_health_professional",) if professional else ()
+    decision = route(
+        make_case(source=source, category="walkout_from_health_setting", context=context)
+    )
+    assert decision.outcome == "health_referral"  # who calls never changes the outcome
+    assert words in decision.caller_advice
+
+
+def test_caller_advice_for_an_outcome_the_rules_did_not_give() -> None:
+    # An override to no_police_action on a police 999 call: the sentence of the new outcome.
+    said = caller_advice(
+        RULES, "no_police_action", source="police_999", caller_is_health_professional=False
+    )
+    assert said.startswith("Police will not attend")
+    assert "on their way" not in said
+
+
+@pytest.mark.parametrize(
+    ("outcome", "source"), [("helicopter", "police_999"), ("ambulance", "pigeon")]
+)
+def test_caller_advice_refuses_unknown_outcome_or_source(outcome: str, source: str) -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        caller_advice(RULES, outcome, source=source, caller_is_health_professional=False)
+
+
+def test_caller_types_left_out_get_the_outcomes_default() -> None:
+    data = default_data()
+    data["name"] = "local"
+    data["caller_advice"]["health_referral"] = {"default": "Police will not attend; local words."}
+    local = parse_rule_set(data)
+    for source, professional, _ in CALLERS:
+        said = caller_advice(
+            local, "health_referral", source=source, caller_is_health_professional=professional
+        )
+        assert said == "Police will not attend; local words."
+
+
+def test_every_outcome_and_caller_gets_a_sentence_that_says_whether_police_attend() -> None:
+    for outcome in OUTCOMES:
+        for source in SOURCES:
+            for professional in (True, False, None):
+                said = caller_advice(
+                    RULES, outcome, source=source, caller_is_health_professional=professional
+                )
+                assert said.strip()
+                police_attend = outcome in POLICE_OUTCOMES
+                assert said.startswith(ATTENDANCE_OPENINGS[police_attend]), (outcome, source)
+                assert not said.startswith(ATTENDANCE_OPENINGS[not police_attend])
+
+
+@given(
+    st.sampled_from(OUTCOMES),
+    st.sampled_from(SOURCES),
+    st.sampled_from([True, False, None]),
+)
+def test_any_caller_is_told_whether_police_attend(
+    outcome: str, source: str, professional: bool | None
+) -> None:
+    said = caller_advice(RULES, outcome, source=source, caller_is_health_professional=professional)
+    assert said.strip()
     if outcome in POLICE_OUTCOMES:
-        assert advice.startswith("Police")
+        assert said.startswith(("Police are on their way", "Further police", "Police will attend"))
+        assert "not attend" not in said and "No further police" not in said
     else:
-        assert advice.startswith(("Police will not attend", "No further police"))
+        assert said.startswith(("Police will not attend", "No further police will be sent"))
+
+
+def test_every_sentence_is_listed_in_the_docs() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "rcrp.md").read_text(encoding="utf-8")
+    for by_caller in default_data()["caller_advice"].values():
+        for sentence in by_caller.values():
+            assert sentence in docs
 
 
 # --- unanswered questions -------------------------------------------------------------------
@@ -520,7 +703,7 @@ def test_decide_does_no_file_io(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_default_rule_set_loads_once() -> None:
     assert DEFAULT_RULE_SET_NAME in list_rule_sets()
     assert load_rule_set() is load_rule_set(DEFAULT_RULE_SET_NAME)
-    assert RULES.rules_version == "default@2026-11-22"
+    assert RULES.rules_version == RULES_VERSION
     assert isinstance(RULES, RuleSet)
 
 
@@ -528,10 +711,6 @@ def test_default_rule_set_loads_once() -> None:
 def test_unknown_rule_set_name(name: str) -> None:
     with pytest.raises(KeyError):
         load_rule_set(name)
-
-
-def default_data() -> dict[str, Any]:
-    return json.loads((RULE_SETS_DIR / "default.json").read_text(encoding="utf-8"))
 
 
 def rule(data: dict[str, Any], rule_id: str) -> dict[str, Any]:
@@ -615,7 +794,37 @@ def _caller_advice_missing(data: dict[str, Any]) -> None:
 
 
 def _caller_advice_unknown(data: dict[str, Any]) -> None:
-    data["caller_advice"]["helicopter"] = "Look up."
+    data["caller_advice"]["helicopter"] = {"default": "Police will not attend; look up."}
+
+
+def _caller_type_misspelt(data: dict[str, Any]) -> None:
+    data["caller_advice"]["health_referral"]["nhs111"] = "Police will not attend; 111 leads."
+
+
+def _caller_advice_without_default(data: dict[str, Any]) -> None:
+    del data["caller_advice"]["triage_car"]["default"]
+
+
+def _caller_advice_as_a_bare_sentence(data: dict[str, Any]) -> None:
+    data["caller_advice"]["triage_car"] = "Police will not attend."
+
+
+def _caller_advice_silent_on_police(data: dict[str, Any]) -> None:
+    data["caller_advice"]["ambulance"]["health_setting"] = "An ambulance is being arranged."
+
+
+def _caller_advice_says_police_attend_when_they_do_not(data: dict[str, Any]) -> None:
+    data["caller_advice"]["health_referral"]["public"] = "Police are on their way."
+
+
+def _caller_advice_says_police_do_not_attend_when_they_do(data: dict[str, Any]) -> None:
+    data["caller_advice"]["police_immediate"]["officer_on_scene"] = (
+        "No further police will be sent."
+    )
+
+
+def _caller_advice_empty(data: dict[str, Any]) -> None:
+    data["caller_advice"]["no_police_action"]["nhs_111"] = " "
 
 
 def _misspelt_key(data: dict[str, Any]) -> None:
@@ -655,6 +864,21 @@ INVALID = [
     (_threshold_without_police, "must lead to a police outcome"),
     (_caller_advice_missing, "missing: \\['nurse_advice'\\]"),
     (_caller_advice_unknown, "unknown: \\['helicopter'\\]"),
+    (_caller_type_misspelt, "caller_advice.health_referral: unknown caller type 'nhs111'"),
+    (_caller_advice_without_default, 'caller_advice.triage_car: needs a "default" sentence'),
+    (_caller_advice_as_a_bare_sentence, "caller_advice.triage_car"),
+    (_caller_advice_silent_on_police, "caller_advice.ambulance.health_setting: must open"),
+    (
+        _caller_advice_says_police_attend_when_they_do_not,
+        "caller_advice.health_referral.public: must open by telling the caller that police "
+        "will not attend",
+    ),
+    (
+        _caller_advice_says_police_do_not_attend_when_they_do,
+        "caller_advice.police_immediate.officer_on_scene: must open by telling the caller that "
+        "police will attend",
+    ),
+    (_caller_advice_empty, "caller_advice.no_police_action.nhs_111"),
     (_misspelt_key, "add_responder"),
     (_empty_text, "text"),
     (_bad_name, "rule set name"),
@@ -699,7 +923,7 @@ def test_another_rule_set_version_routes_by_its_own_data() -> None:
     assert (decision.outcome, decision.rules_version) == ("triage_car", "local@2027-01-01")
     decision = decide(make_case("weapon", "suicidal"), local)
     assert decision.responders == ("police", "mh_nurse")  # each responder once, in order
-    assert RULES.version == "2026-11-22"  # the default is untouched
+    assert RULES.rules_version == RULES_VERSION  # the default is untouched
 
 
 def test_repeated_flag_is_listed_once() -> None:
@@ -798,8 +1022,14 @@ def test_never_raises_and_always_well_formed(case: Case, scope: Scope) -> None:
     assert set(decision.responders) <= set(RESPONDERS)
     assert len(set(decision.responders)) == len(decision.responders)
     assert len(set(decision.flags)) == len(decision.flags)
-    assert decision.caller_advice == RULES.caller_advice[decision.outcome]
-    assert decision.rules_version == "default@2026-11-22"
+    assert decision.caller_advice == caller_advice(
+        RULES,
+        decision.outcome,
+        source=case.source,
+        caller_is_health_professional=case.context.get("caller_is_health_professional"),
+    )
+    assert decision.caller_advice.startswith(ATTENDANCE_OPENINGS[decision.police_attendance])
+    assert decision.rules_version == RULES_VERSION
     json.dumps(decision.as_dict())
 
 

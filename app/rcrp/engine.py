@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from app.rcrp.advice import caller_advice
 from app.rcrp.conditions import evaluate
 from app.rcrp.rule_set import CONTEXT_FLAGS, POLICE_OUTCOMES, RISK_FLAGS, RuleSet
 
@@ -153,7 +154,12 @@ def decide(case: Case, rule_set: RuleSet, scope: Scope = Scope()) -> Decision:
         responders=_unique(responders),
         reasons=tuple(reasons),
         flags=_unique(flags),
-        caller_advice=rule_set.caller_advice[primary.outcome],
+        caller_advice=caller_advice(
+            rule_set,
+            primary.outcome,
+            source=case.source,
+            caller_is_health_professional=case.context.get("caller_is_health_professional"),
+        ),
         unanswered=unanswered(case),
         rules_version=rule_set.rules_version,
     )

@@ -73,6 +73,24 @@ CATEGORIES = (
 )
 LOCATION_KINDS = ("public_place", "private_dwelling", "health_setting", "custody", "other")
 
+# Who is on the line, for the sentence the call handler reads out (see app/rcrp/advice.py for how a
+# case maps to one). "default" in a rule set's caller_advice covers every caller type it leaves out.
+CALLER_TYPES = (
+    "public",
+    "health_professional",
+    "nhs_111",
+    "ambulance_service",
+    "health_setting",
+    "officer_on_scene",
+)
+DEFAULT_ADVICE_KEY = "default"
+# The caller is told first whether police will attend (IOPC recommendation), in words a call
+# handler can read aloud, so every sentence opens with one of these, matching the outcome.
+ATTENDANCE_OPENINGS: dict[bool, tuple[str, ...]] = {
+    True: ("Police are on their way", "Further police are on their way", "Police will attend"),
+    False: ("Police will not attend", "No further police will be sent"),
+}
+
 # Rule ids are those of rcrp-routing.md; a rule set may leave some out but not invent any.
 PRIMARY_RULE_IDS = ("T1", "T2", "T0", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11")
 MODIFIER_RULE_IDS = ("M1", "M2", "M3", "M4", "M5")
@@ -133,7 +151,8 @@ class RuleSet(_Model):
     description: str = ""
     rules: tuple[PrimaryRule, ...]
     modifiers: tuple[Modifier, ...] = ()
-    caller_advice: dict[str, Text]
+    # outcome -> {"default": sentence, <caller type>: sentence, ...}
+    caller_advice: dict[str, dict[str, Text]]
 
     @property
     def rules_version(self) -> str:
@@ -147,13 +166,7 @@ class RuleSet(_Model):
             )
         self._check_primary_rules()
         self._check_modifiers()
-        missing = [outcome for outcome in OUTCOMES if outcome not in self.caller_advice]
-        unknown = [outcome for outcome in self.caller_advice if outcome not in OUTCOMES]
-        if missing or unknown:
-            raise ValueError(
-                f"caller_advice needs one sentence for each outcome; "
-                f"missing: {missing or 'none'}, unknown: {unknown or 'none'}"
-            )
+        self._check_caller_advice()
         return self
 
     def _check_primary_rules(self) -> None:
@@ -196,6 +209,36 @@ class RuleSet(_Model):
                     f"{where}: unknown flag {modifier.flag!r} (known: {', '.join(DECISION_FLAGS)})"
                 )
             _check_add_responders(modifier.add_responders, MODIFIER_FACTS, where)
+
+    def _check_caller_advice(self) -> None:
+        missing = [outcome for outcome in OUTCOMES if outcome not in self.caller_advice]
+        unknown = [outcome for outcome in self.caller_advice if outcome not in OUTCOMES]
+        if missing or unknown:
+            raise ValueError(
+                f"caller_advice needs sentences for each outcome; "
+                f"missing: {missing or 'none'}, unknown: {unknown or 'none'}"
+            )
+        known_keys = (DEFAULT_ADVICE_KEY, *CALLER_TYPES)
+        for outcome, by_caller in self.caller_advice.items():
+            where = f"caller_advice.{outcome}"
+            if DEFAULT_ADVICE_KEY not in by_caller:
+                raise ValueError(
+                    f'{where}: needs a "default" sentence, said to every caller type without '
+                    f"its own"
+                )
+            police_attend = outcome in POLICE_OUTCOMES
+            openings = ATTENDANCE_OPENINGS[police_attend]
+            for caller, sentence in by_caller.items():
+                if caller not in known_keys:
+                    raise ValueError(
+                        f"{where}: unknown caller type {caller!r} (known: {', '.join(known_keys)})"
+                    )
+                if not sentence.startswith(openings):
+                    raise ValueError(
+                        f"{where}.{caller}: must open by telling the caller that police "
+                        f"{'will' if police_attend else 'will not'} attend, with one of: "
+                        + "; ".join(f'"{opening}"' for opening in openings)
+                    )
 
 
 def _check_ids(ids: list[str], allowed: tuple[str, ...], section: str) -> None:

@@ -62,8 +62,14 @@ def decide(data: IncidentCreate, area: Area) -> rcrp.Decision:
 
 
 def caller_advice_for(outcome: str, incident: Incident, area: Area) -> str:
-    """What to tell the caller for an outcome a person chose (the rules' sentence for it)."""
-    return rcrp.load_rule_set(area.rule_set).caller_advice[outcome]
+    """What to tell the caller for an outcome a person chose: the rule set's sentence for it,
+    worded for who is calling."""
+    return rcrp.caller_advice(
+        rcrp.load_rule_set(area.rule_set),
+        outcome,
+        source=incident.source,
+        caller_is_health_professional=incident.context.get("caller_is_health_professional"),
+    )
 
 
 async def _set_desk_task(incident: Incident, area: Area, *, session: AsyncSession) -> None:

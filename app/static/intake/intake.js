@@ -1,6 +1,8 @@
 // Call intake: a call handler takes a call, sees the Right Care, Right Person decision change
 // as the answers come in (POST /api/v1/triage/preview), records it (POST /api/v1/incidents,
-// one Idempotency-Key per form), may override it, and watches dispatch live over /ws.
+// one Idempotency-Key per form), may override it, and watches dispatch live over /ws. My open
+// incidents shows what each needs next; the desk's task (hand off, then close; or close) is done
+// from its row (POST /api/v1/incidents/{id}/handoff, /close).
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 import { byId, el, setText } from '/static/common/dom.js';
 
@@ -58,6 +60,7 @@ const ASSIGNMENT = {
   en_route: { label: 'On the way', rank: 2, active: true },
   on_scene: { label: 'On scene', rank: 3, active: true },
   cancelled: { label: 'Cancelled', rank: 4 },
+  withdrawn: { label: 'Withdrawn (no longer needed)', rank: 4 },
   cleared: { label: 'Cleared', rank: 4 },
 };
 const INCIDENT_RANK = { open: 0, dispatched: 1, on_scene: 2, closed: 3 };
@@ -65,6 +68,21 @@ const INCIDENT_RANK = { open: 0, dispatched: 1, on_scene: 2, closed: 3 };
 const UNIT_FOR_RESPONDER = { triage_car: 'triage car', mh_nurse: 'nurse desk' };
 const UNIT_FOR_OUTCOME = { police_and_triage: 'triage car', triage_car: 'triage car', nurse_advice: 'nurse desk' };
 
+// The desk's task for an incident that sends none of our units (next_step.action).
+const DESK_TASKS = {
+  handoff: { button: 'Hand off…', title: 'Hand off incident', submit: 'Record hand-off' },
+  close: { button: 'Close…', title: 'Close incident', submit: 'Close incident' },
+};
+const HANDOFF_TO = {
+  nhs_111: 'NHS 111 (mental health option)', ambulance_service: 'the ambulance service',
+  health_provider: 'the health provider', police: 'police', other: 'another agency',
+};
+const CLOSE_REASONS = {
+  referred: 'referred', advice_given: 'advice given', duplicate: 'a duplicate',
+  no_further_action: 'no further action', resolved_on_scene: 'resolved on scene', other: 'other',
+};
+
+const pad2 = (n) => String(n).padStart(2, '0');
 const hhmm = (time) => (time ? new Date(time).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
 
 function debounce(fn, ms) {
@@ -114,6 +132,7 @@ const app = {
   incidents: new Map(), // id → incident (REST shape, kept current from events)
   orphanEvents: new Map(), // incident id → assignment data that arrived before the incident
   listLoadSeq: 0,
+  task: null,           // the desk task being worked on: {incidentId, kind, atTouched, sending}
 };
 
 // ---------------------------------------------------------------- building the form
@@ -252,7 +271,8 @@ function showErrors(scope, details, { skip = () => false } = {}) {
     for (const input of inputs) {
       if (input.dataset.type !== 'tri') input.setAttribute('aria-invalid', 'true');
       if (!input.getAttribute('aria-describedby') && input.dataset.type !== 'tri') {
-        slot.id ||= `err-${name.replace(/\W/g, '-')}`;
+        // Two forms share field names (the override's and the task's `reason`): ids per form.
+        slot.id ||= `err-${scope.id}-${name.replace(/\W/g, '-')}`;
         input.setAttribute('aria-describedby', slot.id);
       }
     }
@@ -486,15 +506,26 @@ function renderResult() {
   } else {
     setText(overrideLine, 'None');
   }
+  // What to say now: the incident's sentence, which follows an override (the rules' one does not).
+  const advice = incident.caller_advice ?? d.caller_advice;
+  setText(byId('result-advice'), `“${advice}”`);
   if (app.submittedId === incident.id && d) {
     renderDecision(d, 'recorded');
+    setText(byId('preview-advice'), `“${advice}”`);
     if (incident.effective_outcome && incident.effective_outcome !== d.outcome) {
-      // The rules' decision stays on screen, marked as no longer in force.
+      // The rules' decision stays on screen, marked as no longer in force; the sentence is the
+      // override's.
       byId('decision').dataset.overridden = 'true';
       setText(byId('decision-note'), 'Rules’ decision · overridden');
       setText(byId('decision-hint'), 'Overridden: see the incident below');
     }
   }
+  renderNextStep(incident, {
+    box: byId('result-next'), text: byId('result-next-text'), due: byId('result-next-due'),
+    button: byId('result-next-action'),
+  });
+  // No unit of ours involved: the next step says what happens, the dispatch line would not.
+  byId('result-dispatch-line').hidden = !showsDispatch(incident);
   renderDispatch(incident, byId('dispatch-status'));
   announceDispatch(incident);
   const history = [...(incident.assignments ?? [])].sort((a, b) => a.id - b.id);
@@ -672,6 +703,13 @@ async function fetchIncident(id) {
 function renderIncidents() {
   const list = byId('open-incidents');
   const open = [...app.incidents.values()].filter((i) => i.status !== 'closed').sort((a, b) => b.id - a.id);
+  // Closed elsewhere while its task form is open: the form goes back to the holder first. (While
+  // our own request is in flight, its answer does that, even if the event comes first.)
+  if (app.task && !app.task.sending && !open.some((i) => i.id === app.task.incidentId)) {
+    const gone = app.incidents.get(app.task.incidentId);
+    closeTask({ focusBack: false });
+    if (gone) announceTask(closedText(gone));
+  }
   const rows = open.map((incident) => {
     let li = list.querySelector(`[data-testid="incident-row"][data-incident-id="${incident.id}"]`);
     if (!li) li = buildIncidentRow(incident);
@@ -680,10 +718,17 @@ function renderIncidents() {
   });
   // Move nodes only when the order really changed (keeps focus and hover in place).
   rows.forEach((li, i) => { if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null); });
-  while (list.children.length > rows.length) list.lastElementChild.remove();
+  while (list.children.length > rows.length) {
+    const gone = list.lastElementChild;
+    // The task form is never removed with a row (its request may still be answering).
+    if (gone.contains(byId('task-form'))) byId('task-holder').append(byId('task-form'));
+    gone.remove();
+  }
   byId('incidents-empty').hidden = rows.length > 0;
   const escalated = open.filter((i) => dispatchState(i).escalated).length;
-  setText(byId('incidents-count'), `${open.length} open${escalated ? ` · ${escalated} need attention` : ''}`);
+  const overdue = open.filter((i) => deskTask(i) && dueState(i.next_step.due_at).overdue).length;
+  setText(byId('incidents-count'), `${open.length} open${escalated ? ` · ${escalated} need attention` : ''}`
+    + `${overdue ? ` · ${overdue} overdue` : ''}`);
 }
 
 function buildIncidentRow(incident) {
@@ -696,7 +741,20 @@ function buildIncidentRow(incident) {
   const top = el('span', 'row-top');
   top.append(el('span', 'row-id'), el('span', 'row-time'), el('span', 'badge status-badge'));
   button.append(top, el('span', 'row-place'), el('span', 'row-outcome'), el('span', 'row-dispatch'));
-  li.append(button);
+  // What it needs next, and the desk's one action, beside (not inside) the row's button.
+  const next = el('div', 'row-next');
+  const meta = el('div', 'next-meta');
+  const action = el('button', 'next-action');
+  action.type = 'button';
+  action.dataset.testid = 'next-action';
+  action.addEventListener('click', () => openTask(incident.id, deskTask(app.incidents.get(incident.id))));
+  const text = el('p', 'next-text');
+  text.dataset.testid = 'next-text';
+  const due = el('span', 'next-due');
+  due.dataset.testid = 'next-due';
+  meta.append(due, action);
+  next.append(text, meta);
+  li.append(button, next);
   return li;
 }
 
@@ -715,9 +773,191 @@ function updateIncidentRow(li, incident) {
   const effective = incident.effective_outcome ?? incident.decision?.outcome;
   const overridden = incident.decision && effective !== incident.decision.outcome;
   setText(button.children[2], `${OUTCOMES[effective] ?? humanize(effective)}${overridden ? ' (override)' : ''}`);
-  renderDispatch(incident, button.children[3]);
+  // The dispatch line only when one of our units is involved; otherwise the next step says it all.
+  const dispatchLine = button.children[3];
+  dispatchLine.hidden = !showsDispatch(incident);
+  renderDispatch(incident, dispatchLine);
+  const next = li.querySelector('.row-next');
+  renderNextStep(incident, {
+    box: next, text: next.querySelector('.next-text'), due: next.querySelector('.next-due'),
+    button: next.querySelector('.next-action'),
+  });
+  li.dataset.nextAction = incident.next_step?.action ?? '';
   button.setAttribute('aria-label', [`Incident ${incident.id}`, `received ${time.textContent}`, badge.textContent,
-    button.children[1].textContent, button.children[2].textContent, button.children[3].textContent].join(', '));
+    button.children[1].textContent, button.children[2].textContent,
+    dispatchLine.hidden ? '' : dispatchLine.textContent].filter(Boolean).join(', '));
+}
+
+/** Whether the dispatch line says anything the next step does not: a unit is (or was) involved. */
+function showsDispatch(incident) {
+  return Boolean(unitNeeded(incident) || (incident.assignments ?? []).length || !incident.next_step);
+}
+
+// ---------------------------------------------------------------- the desk's task
+/** 'handoff' or 'close' when the desk owes this incident that action, else null. */
+function deskTask(incident) {
+  const action = incident?.next_step?.action;
+  return action in DESK_TASKS ? action : null;
+}
+
+/** Time left to a due time, as the handler reads it: "Due in 7:42" or "Overdue by 1:03". */
+function dueState(dueAt, now = Date.now()) {
+  if (!dueAt) return { text: '', overdue: false };
+  const ms = new Date(dueAt).getTime() - now;
+  const overdue = ms <= 0;
+  const seconds = overdue ? Math.floor(-ms / 1000) : Math.ceil(ms / 1000);
+  const hours = Math.floor(seconds / 3600);
+  const clock = `${hours ? `${hours}:${pad2(Math.floor(seconds / 60) % 60)}` : Math.floor(seconds / 60)}:${pad2(seconds % 60)}`;
+  return { text: overdue ? `Overdue by ${clock}` : `Due in ${clock} (by ${hhmm(dueAt)})`, overdue };
+}
+
+/** The next step's sentence, its countdown, and the desk's action button (when it owes one). */
+function renderNextStep(incident, { box, text, due, button }) {
+  const step = incident.next_step;
+  box.hidden = !step;
+  if (!step) return;
+  box.dataset.action = step.action;
+  setText(text, step.text);
+  renderDue(step, due, box);
+  const task = deskTask(incident);
+  button.hidden = !task;
+  if (task) {
+    setText(button, DESK_TASKS[task].button);
+    button.setAttribute('aria-label', `${DESK_TASKS[task].title} ${incident.id}`);
+  }
+}
+
+function renderDue(step, due, box) {
+  const { text, overdue } = dueState(step.due_at);
+  due.hidden = !text;
+  setText(due, text);
+  box.dataset.overdue = String(overdue);
+}
+
+const rowOf = (id) => byId('open-incidents').querySelector(`[data-testid="incident-row"][data-incident-id="${id}"]`);
+
+const closedText = (incident) => `Incident ${incident.id} closed`
+  + `${incident.close_reason ? ` as ${CLOSE_REASONS[incident.close_reason] ?? humanize(incident.close_reason)}` : ''}.`;
+
+function announceTask(text) {
+  setText(byId('task-announce'), text);
+}
+
+/** Open the task form in the incident's row, filled from what the next step suggests. */
+function openTask(id, kind) {
+  const incident = app.incidents.get(id);
+  const li = rowOf(id);
+  if (!incident || !li || !kind) return;
+  if (app.task && app.task.incidentId !== id) closeTask({ focusBack: false });
+  const form = byId('task-form');
+  form.reset();
+  clearErrors(form);
+  setText(byId('task-status'), '');
+  app.task = { incidentId: id, kind, atTouched: false, sending: false };
+  const handoff = kind === 'handoff';
+  form.dataset.kind = kind;
+  for (const [part, shown] of [['task-handoff', handoff], ['task-close', !handoff]]) {
+    byId(part).hidden = !shown;
+    byId(part).disabled = !shown; // a hidden part is neither tabbed to nor sent
+  }
+  byId('task-switch').hidden = !handoff;
+  setText(byId('task-title'), `${DESK_TASKS[kind].title} ${id}`);
+  setText(byId('task-submit'), DESK_TASKS[kind].submit);
+  const step = incident.next_step ?? {};
+  byId('task-to').value = step.suggested_handoff ?? '';
+  byId('task-at').value = localInputValue(new Date());
+  byId('task-reason').value = handoff ? '' : (step.suggested_close_reason ?? '');
+  updateNoteHint();
+  li.classList.add('working');
+  li.append(form);
+  (handoff ? byId('task-to') : byId('task-reason')).focus();
+  li.scrollIntoView({ block: 'nearest' });
+}
+
+/** Put the form away; focus goes back to the row's action (or its row) unless told otherwise. */
+function closeTask({ focusBack = true } = {}) {
+  const id = app.task?.incidentId;
+  app.task = null;
+  byId('task-holder').append(byId('task-form'));
+  const li = id === undefined ? null : rowOf(id);
+  li?.classList.remove('working');
+  if (focusBack && li) {
+    const action = li.querySelector('.next-action');
+    (action.hidden ? li.querySelector('.row-button') : action).focus();
+  }
+}
+
+function updateNoteHint() {
+  const required = byId('task-reason').value === 'other';
+  setText(byId('task-note-hint'), required ? 'required for Other' : 'optional');
+  byId('task-note').required = required;
+}
+
+async function onTaskSubmit(event) {
+  event.preventDefault();
+  const task = app.task;
+  if (!task || task.sending || !app.session) return;
+  const form = byId('task-form');
+  const id = task.incidentId;
+  const local = [];
+  let body;
+  if (task.kind === 'handoff') {
+    const to = byId('task-to').value;
+    const reference = byId('task-reference').value.trim();
+    const at = byId('task-at').value;
+    if (!to) local.push({ field: 'to', message: 'Choose who it was passed to' });
+    body = { to, reference: reference || null };
+    // Untouched, "when" is now (the field follows the clock); cleared, the server takes now.
+    if (!task.atTouched) body.at = new Date().toISOString();
+    else if (at) body.at = new Date(at).toISOString();
+  } else {
+    const reason = byId('task-reason').value;
+    const note = byId('task-note').value.trim();
+    if (!reason) local.push({ field: 'reason', message: 'Choose a reason' });
+    if (reason === 'other' && !note) local.push({ field: 'note', message: 'Required for Other: say why it is closed' });
+    body = { reason, note: note || null };
+  }
+  if (local.length) return focusField(showErrors(form, local)[0]);
+  clearErrors(form);
+  task.sending = true;
+  const button = byId('task-submit');
+  button.disabled = true;
+  setText(byId('task-status'), 'Recording…');
+  // Where focus goes if this closes the incident and its row leaves the list.
+  const rows = [...byId('open-incidents').children];
+  const index = rows.indexOf(rowOf(id));
+  const neighbour = rows[index + 1] ?? rows[index - 1] ?? null;
+  try {
+    const incident = await api(`/api/v1/incidents/${id}/${task.kind}`, {
+      method: 'POST', body, token: app.session.token,
+    });
+    task.sending = false;
+    if (app.task !== task) return upsertIncident(incident, { fromRest: true }); // form reused meanwhile
+    closeTask({ focusBack: false });
+    upsertIncident(incident, { fromRest: true });
+    if (incident.status === 'closed') {
+      announceTask(closedText(incident));
+      const target = neighbour && neighbour.isConnected ? neighbour : null;
+      const action = target?.querySelector('.next-action');
+      (target ? (action && !action.hidden ? action : target.querySelector('.row-button')) : byId('new-call')).focus();
+    } else {
+      announceTask(`Incident ${id} passed to ${HANDOFF_TO[body.to] ?? body.to}. ${incident.next_step?.text ?? ''}`);
+      const li = rowOf(id);
+      const action = li?.querySelector('.next-action');
+      (action && !action.hidden ? action : li?.querySelector('.row-button'))?.focus();
+    }
+  } catch (err) {
+    task.sending = false;
+    if (err.status === 401) return signOut('Your session has ended. Please sign in again.');
+    if (app.task !== task) return;
+    const used = showErrors(form, err.details);
+    setText(byId('task-status'), used.length ? 'Not recorded: see the marked field.' : `Not recorded: ${err.message}`);
+    if (used[0]) focusField(used[0]);
+    // The incident may have moved on (e.g. a unit took it): read it again.
+    if (err.status === 409) fetchIncident(id);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // ---------------------------------------------------------------- live events
@@ -735,7 +975,11 @@ function onEvent(event) {
       }
       return;
     }
-    upsertIncident({ ...known, status: data.status, decision: data.decision ?? known.decision,
+    const carried = {};
+    for (const key of ['next_step', 'caller_advice', 'risk_level', 'task_due_at', 'closed_at', 'close_reason']) {
+      if (key in data) carried[key] = data[key];
+    }
+    upsertIncident({ ...known, ...carried, status: data.status, decision: data.decision ?? known.decision,
       effective_outcome: data.effective_outcome ?? known.effective_outcome, assignments: [] });
     // The event has no override details (who, why): read them when the shown incident changed.
     if (data.incident_id === app.currentId && data.effective_outcome !== known.override?.outcome
@@ -753,7 +997,19 @@ function onEvent(event) {
     mergeAssignment(incident, data);
     renderIncidents();
     if (incident.id === app.currentId) renderResult();
+    // A unit's answer changes what the incident needs next without an incident event (its
+    // status may stay the same): read it again, once for a burst of events.
+    refreshSoon(incident.id);
   }
+}
+
+const refreshTimers = new Map();
+function refreshSoon(id) {
+  clearTimeout(refreshTimers.get(id));
+  refreshTimers.set(id, setTimeout(() => {
+    refreshTimers.delete(id);
+    if (app.session && app.incidents.get(id)?.status !== 'closed') fetchIncident(id);
+  }, 300));
 }
 
 function onStatus(status) {
@@ -763,13 +1019,29 @@ function onStatus(status) {
   if (status === 'live') loadOpenIncidents();
 }
 
-/** Once a second: offer countdowns. */
+/** Once a second: offer countdowns, the desk's due times, and "when" following the clock. */
 function tick() {
+  let overdueChanged = false;
   for (const incident of app.incidents.values()) {
+    const step = incident.next_step;
+    if (step?.due_at && incident.status !== 'closed') {
+      const row = rowOf(incident.id)?.querySelector('.row-next');
+      if (row) {
+        const was = row.dataset.overdue;
+        renderDue(step, row.querySelector('.next-due'), row);
+        overdueChanged ||= was !== row.dataset.overdue;
+      }
+      if (incident.id === app.currentId) renderDue(step, byId('result-next-due'), byId('result-next'));
+    }
     if (!(incident.assignments ?? []).some((a) => a.status === 'offered')) continue;
     if (incident.id === app.currentId) renderDispatch(incident, byId('dispatch-status'));
     const row = byId('open-incidents').querySelector(`[data-incident-id="${incident.id}"] .row-dispatch`);
     if (row) renderDispatch(incident, row);
+  }
+  if (overdueChanged) renderIncidents(); // the header counts overdue tasks
+  if (app.task && !app.task.atTouched) {
+    const now = localInputValue(new Date());
+    if (byId('task-at').value !== now) byId('task-at').value = now;
   }
 }
 
@@ -842,6 +1114,8 @@ function signOut(notice = '') {
   if (!app.session) return;
   app.stream?.stop();
   app.timers.forEach(clearInterval);
+  if (app.task) closeTask({ focusBack: false });
+  byId('task-form').reset();
   clearSession();
   Object.assign(app, { session: null, userId: null, stream: null, timers: [], submittedId: null,
     currentId: null, incidents: new Map(), orphanEvents: new Map() });
@@ -868,6 +1142,21 @@ form.addEventListener('change', onFormChange);
 form.addEventListener('keydown', onFormKeydown);
 byId('new-call').addEventListener('click', () => newCall());
 byId('override-form').addEventListener('submit', onOverride);
+byId('task-form').addEventListener('submit', onTaskSubmit);
+byId('task-reason').addEventListener('change', updateNoteHint);
+byId('task-at').addEventListener('input', () => { if (app.task) app.task.atTouched = true; });
+byId('task-cancel').addEventListener('click', () => closeTask());
+byId('task-switch').addEventListener('click', () => app.task && openTask(app.task.incidentId, 'close'));
+byId('task-form').addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') {
+    event.preventDefault();
+    closeTask();
+  }
+});
+byId('result-next-action').addEventListener('click', () => {
+  const incident = app.incidents.get(app.currentId);
+  openTask(app.currentId, deskTask(incident));
+});
 byId('sign-out').addEventListener('click', () => {
   app.stream?.forgetCursor(); // a deliberate sign-out starts the next session afresh
   signOut();
