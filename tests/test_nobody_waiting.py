@@ -290,6 +290,13 @@ async def test_a_declined_unit_is_not_offered_the_same_incident_again_at_once(
     assert r.status_code == 200
     [escalation] = await open_escalations(session, created["id"])
     assert escalation.reason == "no_unit_accepted"
+    # The desk hears that it now waits, though its status did not change.
+    latest = await session.scalar(
+        select(Event)
+        .where(Event.type == "incident.updated", Event.incident_id == created["id"])
+        .order_by(Event.id.desc())
+    )
+    assert latest.data["next_step"]["action"] == "await_unit"
     assert await dispatch.offer_waiting(session=session) == 0  # cooling off
     await session.execute(
         update(Assignment)

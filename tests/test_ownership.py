@@ -104,3 +104,12 @@ def test_an_incident_waiting_for_another_unit_stays_open_when_one_clears():
     assert incident_status(["offered"], "closed") == "closed"
     assert close_reason_when_cleared("nurse_desk") == "advice_given"
     assert close_reason_when_cleared("triage_car") == "resolved_on_scene"
+
+
+def test_an_overridden_outcome_suggests_its_own_agency():
+    # The rules sent the triage car; a person decided the health provider leads.
+    assert ownership.suggested_handoff("health_referral", ["triage_car"], "triage_car") == (
+        "health_provider"
+    )
+    result = step(outcome="ambulance", responders=["triage_car"], rules_outcome="triage_car")
+    assert result.suggested_handoff == "ambulance_service"

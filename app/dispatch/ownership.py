@@ -34,6 +34,14 @@ HANDOFF_LABELS: Final = {
     "police": "a police resource",
     "other": "another agency",
 }
+# Who takes each outcome when a person chose it (an override has no responder list).
+HANDOFF_FOR_OUTCOME: Final = {
+    "health_referral": "health_provider",
+    "ambulance": "ambulance_service",
+    "police_immediate": "police",
+    "police_investigation": "police",
+    "police_standard": "police",
+}
 # Outcomes nobody needs to respond to: the caller was advised; close it.
 ADVICE_ONLY: Final = frozenset({"no_police_action"})
 ACCEPTED: Final = frozenset({"accepted", "en_route", "on_scene"})
@@ -74,14 +82,18 @@ def desk_owns(unit_kinds_needed: Sequence[str]) -> bool:
     return not unit_kinds_needed
 
 
-def suggested_handoff(outcome: str, responders: Sequence[str]) -> str | None:
-    """The agency the decision points at, in the order its responders are listed."""
+def suggested_handoff(
+    outcome: str, responders: Sequence[str], rules_outcome: str | None = None
+) -> str | None:
+    """The agency the outcome in force points at: the rules' responders, in their order, while
+    the rules' decision stands; the outcome's usual agency once a person has overridden it."""
     if outcome in ADVICE_ONLY:
         return None
-    for responder in responders:
-        if responder in HANDOFF_FOR_RESPONDER:
-            return HANDOFF_FOR_RESPONDER[responder]
-    return "police" if outcome.startswith("police_") else None
+    if rules_outcome is None or rules_outcome == outcome:
+        for responder in responders:
+            if responder in HANDOFF_FOR_RESPONDER:
+                return HANDOFF_FOR_RESPONDER[responder]
+    return HANDOFF_FOR_OUTCOME.get(outcome)
 
 
 def next_step(
@@ -89,6 +101,7 @@ def next_step(
     status: str,
     outcome: str,
     responders: Sequence[str],
+    rules_outcome: str | None = None,
     unit_kinds_needed: Sequence[str],
     assignment_statuses: Sequence[str],
     waiting_for: Sequence[str],
@@ -128,7 +141,7 @@ def next_step(
             due_at=task_due_at,
             suggested_close_reason="advice_given",
         )
-    target = suggested_handoff(outcome, responders)
+    target = suggested_handoff(outcome, responders, rules_outcome)
     label = HANDOFF_LABELS.get(target or "other", "the agency that responds")
     return NextStep(
         "handoff",

@@ -235,6 +235,7 @@ async def offer_waiting(*, session: AsyncSession, limit: int = 20) -> int:
         unit = await best_free_unit(incident, wait.unit_kind, session=session)
         if unit is not None:
             await _offer(incident, unit, session=session, by=None)
+            await incident_steps.announce(incident, session=session)
             offered += 1
     await session.flush()
     return offered
@@ -288,7 +289,9 @@ async def escalate_overdue_handoffs(*, session: AsyncSession, limit: int = 50) -
     for incident in due:
         incident.task_due_at = None
         target = ownership.suggested_handoff(
-            incident.effective_outcome, incident.decision["responders"]
+            incident.effective_outcome,
+            incident.decision["responders"],
+            incident.decision["outcome"],
         )
         owed = (
             f"passed to {ownership.HANDOFF_LABELS[target]}"
@@ -530,6 +533,8 @@ async def decline(
     assignment.decline_reason = reason
     await _move(assignment, unit, incident, "declined", session=session, actor=actor)
     await offer_next(incident, unit.kind, session=session)
+    # Offered to the next unit, or waiting: the desk's view of what it needs has changed.
+    await incident_steps.announce(incident, session=session)
     return assignment
 
 
@@ -641,6 +646,7 @@ async def expire_due_offers(*, session: AsyncSession, limit: int = 50) -> int:
         assert unit is not None
         await _move(assignment, unit, incident, "expired", session=session, actor=None)
         await offer_next(incident, unit.kind, session=session)
+        await incident_steps.announce(incident, session=session)
     return len(due)
 
 

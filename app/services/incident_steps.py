@@ -27,6 +27,7 @@ def step_of(
         status=incident.status,
         outcome=incident.effective_outcome,
         responders=incident.decision["responders"],
+        rules_outcome=incident.decision["outcome"],
         unit_kinds_needed=unit_kinds_needed(incident),
         assignment_statuses=statuses,
         waiting_for=waiting,
