@@ -18,6 +18,8 @@ from app.models.place_of_safety import PlaceOfSafety
 from app.models.unit import Unit
 from app.models.unit_presence import UnitPresence
 from app.models.user import User
+from app.models.user_session import UserSession
+from app.models.ws_ticket import WsTicket
 
 __all__ = [
     "Area",
@@ -39,4 +41,6 @@ __all__ = [
     "Unit",
     "UnitPresence",
     "User",
+    "UserSession",
+    "WsTicket",
 ]

@@ -29,6 +29,10 @@ class Area(TimestampMixin, Base):
     escalation_repeat_seconds: Mapped[int] = mapped_column(default=120, server_default="120")
     # An accepted job with no status change for this long is escalated (stale_job).
     stale_job_minutes: Mapped[int] = mapped_column(default=20, server_default="20")
+    # Need to know: a crew keeps access to an incident's person data this long after clearing.
+    crew_access_hours: Mapped[int] = mapped_column(default=12, server_default="12")
+    # Person data of a closed incident is pseudonymised this long after it closed.
+    retention_days: Mapped[int] = mapped_column(default=365, server_default="365")
     # Per type of place: {"emergency_department": {"goal": 90, "warning": 70}} or null for no
     # handover goal at that type of place; types not listed use the area's goal and warning.
     handover_goals_by_place_type: Mapped[dict[str, Any]] = mapped_column(

@@ -25,4 +25,8 @@ class AuditEntry(Base):
     subject_id: Mapped[str | None] = mapped_column(String(80))
     request_id: Mapped[str | None] = mapped_column(String(80))
     client_ip: Mapped[str | None] = mapped_column(String(64))
+    # allowed, or denied (an attempt refused: written in its own transaction, so the request's
+    # rollback does not erase it).
+    outcome: Mapped[str] = mapped_column(String(10), default="allowed", server_default="allowed")
+    session_id: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

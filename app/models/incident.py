@@ -70,6 +70,8 @@ class Incident(TimestampMixin, Base):
     close_reason: Mapped[str | None] = mapped_column(String(30))
     close_note: Mapped[str | None] = mapped_column(Text)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When its person data was replaced by pseudonyms after the area's retention period.
+    pseudonymised_at: Mapped[datetime | None]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,3 +19,5 @@ class User(TimestampMixin, Base):
     # A crew (or nurse desk) account is bound to one unit by its callsign.
     unit_callsign: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when the password changes (every session from before it is revoked).
+    password_changed_at: Mapped[datetime | None]
