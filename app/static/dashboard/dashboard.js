@@ -372,6 +372,8 @@ function updateEscalationView(e, now) {
   setText(view.label, reasonText(row.reason));
   setText(view.risk, risk.label);
   setText(view.incident, row.incident_id != null ? `Incident ${row.incident_id}` : '');
+  // Every row has an "Acknowledge" button: say which one this is to those who hear it.
+  view.button.setAttribute('aria-label', `Acknowledge: ${reasonText(row.reason)}${row.incident_id != null ? `, incident ${row.incident_id}` : ''}`);
   setText(view.detailText, row.detail);
   view.detail.title = row.detail;
   const raisedAt = Date.parse(row.raised_at);
@@ -863,6 +865,14 @@ function onResize() {
   tick();
 }
 
+/** Scrolling a list changes what is out of view: only the "+N more" lines need redoing. */
+function onListScroll() {
+  updateMore('escalation-scroll', 'escalations-more', byId('escalation-list').children);
+  updateMore('clock-scroll', 'clocks-more', byId('clock-list').children);
+  updateMore('places-scroll', 'places-more', byId('places-list').children);
+}
+const SCROLLERS = ['escalation-scroll', 'clock-scroll', 'places-scroll'];
+
 // ---------------------------------------------------------------- sign in / out
 function startDashboard(session) {
   app.session = session;
@@ -885,7 +895,7 @@ function startDashboard(session) {
   stream.start();
   app.timers = [setInterval(tick, 1000), setInterval(() => { loadFigures(); loadClocks(); loadEscalations(); }, REFRESH_MS)];
   window.addEventListener('resize', onResize);
-  for (const id of ['escalation-scroll', 'clock-scroll', 'places-scroll']) byId(id).addEventListener('scroll', tick, { passive: true });
+  for (const id of SCROLLERS) byId(id).addEventListener('scroll', onListScroll, { passive: true });
 }
 
 function signOut(notice = '') {
@@ -894,7 +904,7 @@ function signOut(notice = '') {
   app.timers.forEach(clearInterval);
   clearTimeout(app.settleTimer);
   window.removeEventListener('resize', onResize);
-  for (const id of ['escalation-scroll', 'clock-scroll', 'places-scroll']) byId(id).removeEventListener('scroll', tick);
+  for (const id of SCROLLERS) byId(id).removeEventListener('scroll', onListScroll);
   clearSession();
   sound.close();
   Object.assign(app, { session: null, stream: null, timers: [], ...fresh() });
