@@ -223,7 +223,9 @@ async def test_supervisor_signing_in_late_sees_every_running_clock(start_server)
             chart = next(url for url in asked if "state=handed_over" in url)
             assert parse_qs(urlparse(chart).query)["from"] == query["from"]
 
-            await page.screenshot(path=str(SCREENSHOTS / "dashboard-clocks.png"))
+            await page.screenshot(
+                path=str(SCREENSHOTS / "dashboard-clocks.png"), animations="disabled"
+            )
             assert errors == []
 
 
@@ -302,7 +304,9 @@ async def test_a_breach_stays_on_screen_until_a_supervisor_acknowledges_it(start
             ).wait_for(timeout=10_000)
             assert await breach.is_visible()
             assert await escalation_row(page).first.get_attribute("data-reason") == "clock_breached"
-            await page.screenshot(path=str(SCREENSHOTS / "dashboard-breach.png"))
+            await page.screenshot(
+                path=str(SCREENSHOTS / "dashboard-breach.png"), animations="disabled"
+            )
 
             # acknowledged from the keyboard: what was done, then Enter
             action = breach.get_by_test_id("ack-action")
@@ -317,7 +321,9 @@ async def test_a_breach_stays_on_screen_until_a_supervisor_acknowledges_it(start
                 .filter(has_text="Acknowledged by sup-breach")
                 .wait_for(timeout=5_000)
             )
-            await page.screenshot(path=str(SCREENSHOTS / "dashboard-handed-over.png"))
+            await page.screenshot(
+                path=str(SCREENSHOTS / "dashboard-acknowledged.png"), animations="disabled"
+            )
 
             listed = await client.get(
                 "/api/v1/escalations?state=acknowledged", headers=supervisor["headers"]
@@ -387,7 +393,9 @@ async def test_an_escalation_sounds_repeats_on_top_and_leaves_when_acknowledged(
             .filter(has_text="Still open")
             .wait_for(state="attached", timeout=5_000)
         )
-        await page.screenshot(path=str(SCREENSHOTS / "dashboard-escalation.png"))
+        await page.screenshot(
+            path=str(SCREENSHOTS / "dashboard-escalation.png"), animations="disabled"
+        )
 
         # muted: the next repeat is shown but not sounded
         await page.get_by_test_id("sound-toggle").click()
@@ -469,7 +477,9 @@ async def test_an_urgent_offer_shows_its_unit_and_countdown_until_answered(start
             assert "TC1" in await offer.inner_text()
             countdown = await offer.get_by_test_id("urgent-countdown").inner_text()
             assert re.fullmatch(r"\d\d:\d\d", countdown), countdown
-            await page.screenshot(path=str(SCREENSHOTS / "dashboard-urgent-offer.png"))
+            await page.screenshot(
+                path=str(SCREENSHOTS / "dashboard-urgent-offer.png"), animations="disabled"
+            )
 
             r = await client.post(
                 f"/api/v1/assignments/{assignment_id}/accept", headers=crew["headers"]
@@ -561,5 +571,7 @@ async def test_supervisor_watches_a_handover_breach_live(start_server):
             await status.filter(has_text="offline").wait_for(timeout=30_000)
             assert await page.get_by_test_id("offline-banner").is_visible()
             assert await escalation_row(page, reason="clock_breached").is_visible()
-            await page.screenshot(path=str(SCREENSHOTS / "dashboard-offline.png"))
+            await page.screenshot(
+                path=str(SCREENSHOTS / "dashboard-offline.png"), animations="disabled"
+            )
             assert errors == []
