@@ -13,7 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.database import create_engine
+from app.database import create_engine, create_sessionmaker
+from app.realtime.outbox import PendingEvent, emit
 from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
 from tests.factories import incident
 from tests.live import add_user, connect
@@ -105,6 +106,20 @@ async def set_repeat_seconds(database_url: str, seconds: int) -> None:
         await engine.dispose()
 
 
+async def emit_events(database_url: str, events: list[dict]) -> None:
+    """Write events through the outbox, as the service does, into the default area."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            area_id = (
+                await session.execute(text("SELECT id FROM areas WHERE code = 'default'"))
+            ).scalar_one()
+            for event in events:
+                emit(session, PendingEvent(area_id=area_id, **event))
+    finally:
+        await engine.dispose()
+
+
 def escalation_row(page, escalation_id=None, reason=None):
     selector = '[data-testid="escalation-row"]'
     if escalation_id is not None:
@@ -121,9 +136,12 @@ def clock_row(page, incident_id, clock):
 
 
 async def go_live(page, url, username):
+    """Sign in and wait until the stream is live and the state was read after it opened (the
+    server starts a connection's stream a moment after the socket opens)."""
     await page.goto(f"{url}/dashboard")
     await sign_in(page, username)
     await page.get_by_test_id("connection-status").filter(has_text="live").wait_for(timeout=10_000)
+    await page.locator("body[data-synced]").wait_for(state="attached", timeout=10_000)
 
 
 def far_from_london() -> str:
@@ -477,10 +495,6 @@ async def test_an_urgent_offer_shows_its_unit_and_countdown_until_answered(start
             assert "TC1" in await offer.inner_text()
             countdown = await offer.get_by_test_id("urgent-countdown").inner_text()
             assert re.fullmatch(r"\d\d:\d\d", countdown), countdown
-            await page.screenshot(
-                path=str(SCREENSHOTS / "dashboard-urgent-offer.png"), animations="disabled"
-            )
-
             r = await client.post(
                 f"/api/v1/assignments/{assignment_id}/accept", headers=crew["headers"]
             )
@@ -488,6 +502,79 @@ async def test_an_urgent_offer_shows_its_unit_and_countdown_until_answered(start
             await offer.wait_for(state="detached", timeout=10_000)
             assert await page.get_by_test_id("urgent-offer").count() == 0
             assert errors == []
+
+
+def offer_event(assignment_id, unit, incident_id, seconds_left, *, kind="offered", **data):
+    now = datetime.now(UTC)
+    return {
+        "type": f"assignment.{kind}",
+        "incident_id": incident_id,
+        "data": {
+            "assignment_id": assignment_id,
+            "incident_id": incident_id,
+            "unit": unit,
+            "status": "offered",
+            "offered_at": now.isoformat(),
+            "expires_at": (now + timedelta(seconds=seconds_left)).isoformat(),
+            **data,
+        },
+    }
+
+
+@needs_chromium
+async def test_urgent_offer_strip_follows_the_offer_events(start_server):
+    """The strip against the offer events' fields (`urgent`, `risk_level`, `expires_at`),
+    written through the outbox as the dispatcher writes them: the screen is checked now, the
+    server's side by the test above once it sends the flag."""
+    server = await start_server()
+    await add_user(server.database_url, "supervisor", username="sup-strip")
+    async with browser() as chromium:
+        page = await chromium.new_page(viewport=FULL_HD)
+        errors = watch_errors(page)
+        await go_live(page, server.url, "sup-strip")
+        urgent = {"urgent": True, "risk_level": "immediate"}
+        await emit_events(
+            server.database_url,
+            [
+                offer_event(11, "TC1", 101, 60, **urgent),
+                offer_event(12, "TC2", 102, 25, **urgent),
+                offer_event(13, "TC3", 103, 40, **urgent),
+                offer_event(14, "TC4", 104, 50, **urgent),
+                offer_event(15, "TC5", 105, 20, urgent=False, risk_level="routine"),
+            ],
+        )
+        offers = page.get_by_test_id("urgent-offer")
+        await page.get_by_test_id("urgent-more").filter(has_text="+1 more").wait_for(timeout=10_000)
+        # soonest to run out first; a routine offer is not in the strip
+        shown = [await offers.nth(i).get_attribute("data-assignment-id") for i in range(3)]
+        assert shown == ["12", "13", "14"]
+        first = await offers.first.inner_text()
+        assert "TC2" in first and "#102" in first
+        countdown = await offers.first.get_by_test_id("urgent-countdown").inner_text()
+        assert re.fullmatch(r"00:(1\d|2[0-5])", countdown), countdown
+        await page.screenshot(
+            path=str(SCREENSHOTS / "dashboard-urgent-offer.png"), animations="disabled"
+        )
+
+        # answered: accepted and declined ones leave, the one waiting behind them comes in
+        accepted = offer_event(12, "TC2", 102, 25, kind="updated")
+        accepted["data"] = accepted["data"] | {"status": "accepted"}
+        declined = offer_event(13, "TC3", 103, 40, kind="updated")
+        declined["data"] = declined["data"] | {"status": "declined"}
+        await emit_events(server.database_url, [accepted, declined])
+        await page.locator('[data-testid="urgent-offer"][data-assignment-id="12"]').wait_for(
+            state="detached", timeout=10_000
+        )
+        await page.locator('[data-testid="urgent-offer"][data-assignment-id="11"]').wait_for(
+            timeout=10_000
+        )
+        assert [await offers.nth(i).get_attribute("data-assignment-id") for i in range(2)] == [
+            "14",
+            "11",
+        ]
+        assert await offers.count() == 2
+        assert not await page.get_by_test_id("urgent-more").is_visible()
+        assert errors == []
 
 
 @needs_chromium

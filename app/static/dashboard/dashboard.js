@@ -845,7 +845,11 @@ function onStatus(status) {
   // connection's stream a moment after it opens, so read just after that: whatever was raised
   // before is in the answer, whatever after comes as events.
   clearTimeout(app.settleTimer);
-  if (status === 'live') app.settleTimer = setTimeout(loadAll, CONNECT_SETTLE_MS);
+  if (status === 'live') {
+    app.settleTimer = setTimeout(() => loadAll().then(() => {
+      document.body.dataset.synced = String(Date.now()); // for tests: live and caught up
+    }), CONNECT_SETTLE_MS);
+  }
 }
 
 function tick() {
@@ -908,6 +912,7 @@ function signOut(notice = '') {
   clearSession();
   sound.close();
   Object.assign(app, { session: null, stream: null, timers: [], ...fresh() });
+  delete document.body.dataset.synced;
   // Do not leave incident data on screen behind the login form.
   for (const id of ['clock-list', 'places-list', 'escalation-list', 'urgent-list']) byId(id).replaceChildren();
   for (const id of ['announcer', 'live-polite', 'live-assertive']) setText(byId(id), '');
