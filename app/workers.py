@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import Event, EventRetention, IdempotencyKey
-from app.services import clock_escalations, detention_clocks, dispatch, escalations
+from app.services import detention_clocks, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,6 @@ class Workers:
         self.jobs: list[tuple[str, Job, float]] = [
             ("offer-expiry", lambda s: dispatch.expire_due_offers(session=s), interval),
             ("clocks", lambda s: detention_clocks.fire_due_clocks(session=s), interval),
-            ("clock-breaches", lambda s: clock_escalations.escalate_breaches(session=s), interval),
-            ("escalation-repeat", lambda s: escalations.announce_due(session=s), interval),
             ("event-purge", lambda s: purge_old_events(s, keep=event_retention), 300.0),
         ]
         self._tasks: list[asyncio.Task[None]] = []
