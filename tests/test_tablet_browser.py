@@ -114,7 +114,9 @@ async def test_crew_tablet_offer_s136_and_offline_arrival(start_server):
         suite = places["health_based_place_of_safety"]
 
         async with browser() as chromium:
-            context = await chromium.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+            context = await chromium.new_context(
+                viewport=VIEWPORT, reduced_motion="reduce", locale="en-GB"
+            )
             page = await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -303,7 +305,9 @@ async def test_tablet_reports_a_refused_action_and_keeps_a_draft_across_reloads(
         suite = places["health_based_place_of_safety"]
 
         async with browser() as chromium:
-            context = await chromium.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+            context = await chromium.new_context(
+                viewport=VIEWPORT, reduced_motion="reduce", locale="en-GB"
+            )
             page = await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -464,7 +468,7 @@ async def open_tablet(chromium, server, db: str, username: str, *, clock_at=None
     """The tablet signed in, its crew connected; JavaScript errors collected. `clock_at`: the
     page's clock starts there (Playwright's clock), so a test does not depend on the hour."""
     context = await chromium.new_context(
-        viewport=VIEWPORT, reduced_motion="reduce", timezone_id="Europe/London"
+        viewport=VIEWPORT, reduced_motion="reduce", timezone_id="Europe/London", locale="en-GB"
     )
     page = await context.new_page()
     errors: list[str] = []
@@ -655,6 +659,9 @@ async def test_unknown_age_at_a_police_station_and_s136_in_a_private_dwelling(st
                 "Violent and armed: no health-based place can hold him safely"
             )
             await page.get_by_test_id("s136-authorised-by").fill("Insp. Grant 4411")
+            await page.locator("#s136-choice-fields").evaluate(
+                "e => e.scrollIntoView({block: 'end'})"
+            )
             await page.screenshot(path=str(SCREENSHOTS / "tablet-s135-police-station.png"))
             await page.get_by_test_id("s136-submit").click()
             await expect(page.get_by_test_id("handover-clock")).to_be_visible()
@@ -803,14 +810,27 @@ async def test_transfer_starts_a_new_handover_clock_and_keeps_the_24_hour_clock(
                 "A bed came free at a health-based place of safety"
             )
             await page.screenshot(path=str(SCREENSHOTS / "tablet-transfer.png"))
+            # recorded with no signal: the new place's clock runs from the press at once
+            await page.context.set_offline(True)
+            status = page.get_by_test_id("connection-status")
+            await expect(status).to_have_text("offline", timeout=10_000)
             moved = datetime.now(UTC)
             await page.get_by_test_id("s136-transfer-submit").click()
-            await expect(page.get_by_test_id("pending-count")).to_have_text("0")
+            await expect(page.get_by_test_id("pending-count")).to_have_text("1")
             await expect(panel).to_be_hidden()
+            await expect(clock).to_have_attribute("data-place-id", str(camhs["id"]))
+            await expect(clock).to_have_attribute("data-provisional", "true")
+            await expect(limit).to_have_attribute("data-deadline-at", deadline)
+            await expect(page.get_by_test_id("s136-summary")).to_contain_text("(to send)")
+            await page.context.set_offline(False)
+            await expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=15_000)
             # the clock shown is the new place's, from the move; the 24-hour one is unchanged
+            await expect(clock).to_have_attribute("data-provisional", "false", timeout=10_000)
             await expect(clock).to_have_attribute("data-place-id", str(camhs["id"]))
             await expect(clock).to_have_attribute("data-state", "waiting")
-            await expect(page.get_by_test_id("handover-clock-title")).to_contain_text("Hopewood")
+            await expect(page.get_by_test_id("handover-note")).to_contain_text(
+                "Moved to Hopewood CAMHS suite"
+            )
             await expect(page.get_by_test_id("handover-elapsed")).to_have_text(
                 re.compile(r"^00:0\d$")
             )

@@ -10,7 +10,7 @@ import { upsertActive } from '/static/common/assignments.js';
 import { RETRY_MIN_MS, connectionShown, sendInOrder } from '/static/common/pending.js';
 import { dayTimeLabel, durationLabel } from '/static/common/typed-time.js';
 import { checkDetention, checkPlace } from './s136-rules.js';
-import { PLACE_TYPES, rankFor, renderPlaceCards, renderPlaceSelect } from './places-view.js';
+import { rankFor, renderPlaceCards, renderPlaceSelect } from './places-view.js';
 import { clockOf, clockState, currentHandoverClock, currentSince, isBehind, mergeClockEvent } from './clocks.js';
 import { clearTimeInput, readTimeInput, renderTimeConfirm, timeInputProblem } from './time-entry.js';
 
@@ -47,10 +47,12 @@ const CHOICE_FIELDS = [
   ['believed_adult_reason', 'believed-adult-reason', 'Age not known: why you believe the person is 18 or over'],
   ['under_18_place_reason', 'under-18-place-reason', 'Why this place, though it does not take under-18s'],
 ];
+// Flags for review: [rule, said while choosing, said on the record].
 const FLAG_NOTES = {
-  under_18_unsuitable_place: ['S5', 'A child at a place not meant for under-18s: the detention is flagged for review. Call ahead.'],
-  police_station_review: ['S4', 'Every use of a police station is reviewed.'],
-  possible_duplicate: ['', 'Possibly the same person as another recent detention: the supervisor has been told.'],
+  under_18_unsuitable_place: ['S5', 'A child at a place not meant for under-18s: the detention will be flagged for review. Call ahead.',
+    'A child at a place not meant for under-18s: flagged for review.'],
+  police_station_review: ['S4', 'Every use of a police station is reviewed.', 'A police station was used: flagged for review.'],
+  possible_duplicate: ['', '', 'Possibly the same person as another recent detention: the supervisor has been told.'],
 };
 // Shown live while the form is filled in; the rest at "Record detention".
 const LIVE_REFUSALS = new Set(['police_station_under_18', 's136_in_private_dwelling']);
@@ -1059,7 +1061,15 @@ function updateFormVisibility(draft, incidentId) {
   byId('consulted-time').hidden = notConsulted;
   byId('warrant').hidden = draft.power !== 's135';
   const place = app.places.get(Number(draft.place_of_safety_id));
-  showChoiceFields(byId('s136-choice-fields'), neededChoiceFields(draftAge(draft, incidentId), place));
+  const choices = byId('s136-choice-fields');
+  const needed = neededChoiceFields(draftAge(draft, incidentId), place);
+  const asked = JSON.stringify(needed);
+  showChoiceFields(choices, needed);
+  // New questions below the list of places: bring them into view, once, as they appear.
+  if (needed.length && choices.dataset.asked !== undefined && choices.dataset.asked !== asked) {
+    choices.scrollIntoView({ block: 'nearest' });
+  }
+  choices.dataset.asked = asked;
   byId('police-vehicle').hidden = draft.vehicle !== 'police_vehicle';
   for (const field of document.querySelectorAll('#s136-form .timefield')) {
     const value = draft[field.dataset.time];
@@ -1215,7 +1225,7 @@ function renderLiveChecks(draft, incidentId) {
   const body = draftBody(draft, incidentId);
   const { refusals, flags } = checkDetention(bodyFacts(body, incidentId, Date.now()));
   showFieldErrors(form, refusals.filter((r) => LIVE_REFUSALS.has(r.code)));
-  showFieldErrors(form, flags.filter((f) => f in FLAG_NOTES)
+  showFieldErrors(form, flags.filter((f) => FLAG_NOTES[f]?.[1])
     .map((f) => ({ field: 'place_of_safety_id', code: f, rule: FLAG_NOTES[f][0], message: FLAG_NOTES[f][1], tone: 'warn' })));
 }
 
@@ -1267,7 +1277,7 @@ function renderSteps(id, d) {
   }
   if (d.handover_at) rows.push(['Handed over', `${hhmmss(d.handover_at)} to ${d.received_by || '—'}${d.pending?.handover ? ' (to send)' : ''}`]);
   if (d.outcome) rows.push(['Ended', `${hhmm(d.ended_at)}: ${humanize(d.outcome)}`]);
-  const review = (d.flags || []).filter((f) => f in FLAG_NOTES).map((f) => FLAG_NOTES[f][1]);
+  const review = (d.flags || []).filter((f) => f in FLAG_NOTES).map((f) => FLAG_NOTES[f][2]);
   if (review.length) rows.push(['Review', review.join(' ')]);
   const signature = JSON.stringify(rows);
   if (dl.dataset.signature !== signature) {
@@ -1361,7 +1371,10 @@ function onTransferOpen() {
   const job = currentJob();
   if (!job) return;
   const draft = ensureDraft(job.incident_id);
-  draft.transfer = { place_of_safety_id: '', vehicle: 'not_known', reason: '', ...(draft.transfer || {}), open: true };
+  const d = effectiveDetention(job.incident_id) || {};
+  // What was recorded for the place left (a police station's authority, say) is offered again.
+  const recorded = Object.fromEntries(CHOICE_FIELDS.map(([f]) => [f, d[f] || '']));
+  draft.transfer = { place_of_safety_id: '', vehicle: 'not_known', reason: '', ...recorded, ...(draft.transfer || {}), open: true };
   saveDrafts();
   renderAll();
   byId('s136-transfer-place').focus();
@@ -1518,7 +1531,6 @@ function tickClock() {
   const placeId = clock.place_of_safety_id ?? d?.place_of_safety_id ?? null;
   box.dataset.placeId = placeId == null ? '' : String(placeId);
   const here = d?.arrived_at && placeId != null ? placeName(placeId, d) : null;
-  setText(byId('clock-title'), here ? `Handover clock · ${here}` : 'Handover clock');
   const badge = byId('clock-badge');
   badge.dataset.state = state === 'not_started' || state === 'no_goal' ? 'waiting' : state;
   setText(badge, STATE_VIEW[state] || humanize(state));
@@ -1540,7 +1552,8 @@ function tickClock() {
     warn.hidden = clock.warning_minutes == null;
     if (clock.warning_minutes != null) warn.style.left = `${(clock.warning_minutes / goal) * 100}%`;
     const moved = (d.transfers || []).length > 0;
-    let note = `${moved ? 'Arrived here' : 'Arrived'} ${hhmm(clock.started_at)} · goal by ${hhmm(Date.parse(clock.started_at) + goal * 60000)}`;
+    const where = here ? `${moved ? ' to' : ' at'} ${here}` : '';
+    let note = `${moved ? 'Moved' : 'Arrived'}${where} ${hhmm(clock.started_at)} · goal by ${hhmm(Date.parse(clock.started_at) + goal * 60000)}`;
     if (state === 'handed_over') {
       const within = clock.within_goal ?? elapsed <= goal * 60000;
       note = `Handed over after ${Math.round(elapsed / 60000)} min: ${within ? 'within the goal' : 'over the goal'}. Press Available when you are free.`;
