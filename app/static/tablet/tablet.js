@@ -1,9 +1,10 @@
 // Crew tablet: offers with an alert, accept/decline, unit status, and the s135/s136 record with
 // its clocks and transfers. The law is checked by s136-rules.js (the server's rules, one case
-// table for both); places are offered in its order for this person. Works offline: every action goes through a queue kept in localStorage and is
-// sent when the connection is back; each is idempotent on the server, so a resend after a lost
-// answer does no harm. Events come over /ws (LiveStream resumes with after=<last id>, so an
-// offer made while offline is replayed), and state is re-read over REST on every reconnect.
+// table for both); places are offered in its order for this person. Works offline: every action
+// goes through a queue kept in localStorage and is sent when the connection is back; each is
+// idempotent on the server, so a resend after a lost answer does no harm. Events come over /ws
+// (LiveStream resumes with after=<last id>, so an offer made while offline is replayed), and
+// state is re-read over REST on every reconnect.
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 import { byId, el, setText } from '/static/common/dom.js';
 import { upsertActive } from '/static/common/assignments.js';
