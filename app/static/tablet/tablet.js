@@ -1,17 +1,24 @@
-// Crew tablet: offers with an alert, accept/decline, unit status, and the s136 record with the
-// handover clock. Works offline: every action goes through a queue kept in localStorage and is
-// sent when the connection is back; each is idempotent on the server, so a resend after a lost
-// answer does no harm. Events come over /ws (LiveStream resumes with after=<last id>, so an
-// offer made while offline is replayed), and state is re-read over REST on every reconnect.
+// Crew tablet: offers with an alert, accept/decline, unit status, and the s135/s136 record with
+// its clocks and transfers. The law is checked by s136-rules.js (the server's rules, one case
+// table for both); places are offered in its order for this person. Works offline: every action
+// goes through a queue kept in localStorage and is sent when the connection is back; each is
+// idempotent on the server, so a resend after a lost answer does no harm. Events come over /ws
+// (LiveStream resumes with after=<last id>, so an offer made while offline is replayed), and
+// state is re-read over REST on every reconnect.
 import { api, loadSession, clearSession, LiveStream, humanize, wireSignInForm } from '/static/common/live.js';
 import { byId, el, setText } from '/static/common/dom.js';
 import { upsertActive } from '/static/common/assignments.js';
 import { RETRY_MIN_MS, connectionShown, sendInOrder } from '/static/common/pending.js';
+import { dayTimeLabel, durationLabel } from '/static/common/typed-time.js';
+import { checkDetention, checkPlace } from './s136-rules.js';
+import { rankFor, renderPlaceCards, renderPlaceSelect } from './places-view.js';
+import { clockOf, clockState, currentHandoverClock, currentSince, isBehind, mergeClockEvent } from './clocks.js';
+import { clearTimeInput, readTimeInput, renderTimeConfirm, timeInputProblem } from './time-entry.js';
 
 const ALERT_REPEAT_MS = 15_000;  // an unanswered offer sounds again this often
 const CONFIRM_MS = 5_000;        // "tap again to clear the job" stays armed this long
-const FUTURE_SKEW_MS = 2 * 60_000; // the server refuses times more than 2 min ahead
 const DEFAULT_GOAL = { goal_minutes: 60, warning_minutes: 45 }; // contract default, until the server says
+const DETENTION_HOURS = 24; // shown until the server's 24-hour clock arrives (S2)
 const JOB_STATUSES = ['accepted', 'en_route', 'on_scene'];
 
 const UNIT_STATUS = {
@@ -25,15 +32,31 @@ const RISKS = {
   crime_in_progress: 'Crime in progress', intoxicated: 'Intoxicated', medical_emergency: 'Medical emergency',
 };
 const FLAGS = { under_18: 'Under 18', share_crisis_plan: 'Share the crisis plan' };
-const PLACE_TYPES = {
-  health_based_place_of_safety: 'Health-based place of safety', emergency_department: 'Emergency department',
-  police_station: 'Police station', private_home: 'Private home', other: 'Other',
-};
 const CONSULTEES = { mh_nurse: 'Mental health nurse', doctor: 'Doctor', paramedic: 'Paramedic', amhp: 'AMHP', other: 'Other health professional' };
 const VEHICLES = {
   ambulance: 'Ambulance', police_vehicle: 'Police vehicle', other_health_vehicle: 'Other health vehicle',
-  other: 'Other', none: 'None (kept where found)',
+  other: 'Other', none: 'None (kept where found)', not_known: 'Not known',
 };
+const LOCATION_KINDS = {
+  public_place: 'a public place', private_dwelling: 'a private dwelling', health_setting: 'a health setting',
+  custody: 'custody', other: 'another kind of place',
+};
+// The exceptional-place fields S3, S4 and S5 may ask for, in the order shown.
+const CHOICE_FIELDS = [
+  ['police_station_reason', 'police-station-reason', 'Why a police station (exceptional circumstances only)'],
+  ['authorised_by', 'authorised-by', 'Authorised by (inspector or above)'],
+  ['believed_adult_reason', 'believed-adult-reason', 'Age not known: why you believe the person is 18 or over'],
+  ['under_18_place_reason', 'under-18-place-reason', 'Why this place, though it does not take under-18s'],
+];
+// Flags for review: [rule, said while choosing, said on the record].
+const FLAG_NOTES = {
+  under_18_unsuitable_place: ['S5', 'A child at a place not meant for under-18s: the detention will be flagged for review. Call ahead.',
+    'A child at a place not meant for under-18s: flagged for review.'],
+  police_station_review: ['S4', 'Every use of a police station is reviewed.', 'A police station was used: flagged for review.'],
+  possible_duplicate: ['', '', 'Possibly the same person as another recent detention: the supervisor has been told.'],
+};
+// Shown live while the form is filled in; the rest at "Record detention".
+const LIVE_REFUSALS = new Set(['police_station_under_18', 's136_in_private_dwelling']);
 const DECLINE_REASONS = [
   'Already committed to another job',
   'Too far away',
@@ -43,13 +66,14 @@ const DECLINE_REASONS = [
 ];
 const STATE_VIEW = {
   not_started: 'Not started', waiting: '● Waiting', warning: '▲ Warning', breached: '✖ Goal passed',
-  handed_over: '✔ Handed over', no_goal: 'No handover goal here',
+  handed_over: '✔ Handed over', not_handed_over: '■ Stopped: not handed over', no_goal: 'No handover goal here',
 };
 
 // ---------------------------------------------------------------- small helpers
 const isValidTime = (t) => t != null && !Number.isNaN(new Date(t).getTime());
-const hhmm = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' }) : '—');
-const hhmmss = (t) => (isValidTime(t) ? new Date(t).toLocaleTimeString('en-GB') : '—');
+// Times with their date whenever it is not today ("yesterday, Mon 30 Nov 23:50").
+const hhmm = (t) => (isValidTime(t) ? dayTimeLabel(t, Date.now()) : '—');
+const hhmmss = (t) => (isValidTime(t) ? dayTimeLabel(t, Date.now(), { seconds: true }) : '—');
 const nowIso = () => new Date().toISOString();
 
 /** 754 s → "12:34"; 3754 s → "1:02:34". */
@@ -59,17 +83,6 @@ function formatElapsed(ms) {
   const m = Math.floor((total % 3600) / 60);
   const s = String(total % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${String(m).padStart(2, '0')}:${s}`;
-}
-
-/** An <input type="time"> value ("14:02") as an ISO time: today, or yesterday when today's
- *  would be in the future (a late entry just after midnight). */
-function timeInputToIso(value) {
-  const match = /^(\d{2}):(\d{2})$/.exec(value || '');
-  if (!match) return null;
-  const d = new Date();
-  d.setHours(Number(match[1]), Number(match[2]), 0, 0);
-  if (d.getTime() > Date.now() + FUTURE_SKEW_MS) d.setDate(d.getDate() - 1);
-  return d.toISOString();
 }
 
 function debounce(fn, ms) {
@@ -87,11 +100,12 @@ const app = {
   incidents: {},          // incident id → full record (only after our unit accepted)
   detentions: {},         // incident id → the server's s136 record with clocks
   places: new Map(),      // place id → place
-  unit: { callsign: null, status: null },
+  unit: { callsign: null, status: null, lat: null, lon: null },
   goal: { ...DEFAULT_GOAL },
   queue: [],              // pending actions, oldest first (persisted)
   drafts: {},             // incident id → s136 draft (persisted)
-  formErrors: {},         // incident id → [{field, message}] from the last refusal
+  formErrors: {},         // incident id → [{field, message, rule?}] from the last refusal of the form
+  stepErrors: {},         // incident id → {arrived|handover|transfer: [{field, message, rule?}]}
   flushing: null,          // the send in progress (a promise), if any
   nextFlushAt: 0,
   retryMs: RETRY_MIN_MS,
@@ -234,13 +248,17 @@ function onSent(action, result) {
       }
       break;
     case 'unit_status':
-      if (result && result.callsign === app.unit.callsign) app.unit = { callsign: result.callsign, status: result.status };
+      if (result && result.callsign === app.unit.callsign) app.unit = { ...app.unit, status: result.status, lat: result.lat ?? app.unit.lat, lon: result.lon ?? app.unit.lon };
       break;
     case 's136':
-    case 'arrived':
-    case 'handover':
       setDetention(action.incidentId, result);
       delete app.formErrors[action.incidentId];
+      break;
+    case 'arrived':
+    case 'handover':
+    case 'transfer':
+      setDetention(action.incidentId, result);
+      delete app.stepErrors[action.incidentId];
       break;
     default:
       break;
@@ -252,22 +270,29 @@ function onRefused(action, err) {
   if (action.type === 'accept' && err.code === 'offer_expired') {
     app.assignments.delete(action.assignmentId);
     showNotice(`Too late for incident ${action.incidentId}: the offer had expired and went to another unit.`);
+  } else if (action.type === 'accept' && err.code === 'offer_withdrawn') {
+    app.assignments.delete(action.assignmentId);
+    showNotice(withdrawnNotice(action.incidentId), 'stop');
   } else if (action.type === 's136') {
     const draft = app.drafts[action.incidentId];
     if (err.code === 'detention_exists') {
       showNotice(`A detention was already recorded for incident ${action.incidentId}; showing that record.`);
     } else {
       if (draft) { draft.submitted = false; draft.open = true; saveDrafts(); }
-      app.formErrors[action.incidentId] = err.details.length ? err.details : [{ field: 'form', message: why }];
+      const details = err.details.length ? err.details : [{ field: 'form', message: why }];
+      app.formErrors[action.incidentId] = details.map((e) => ({ ...e, field: draft ? shownField(e.field, draft) : e.field }));
       app.formIncident = null; // refill the form with the kept draft
       showNotice(`The detention was not recorded: ${why} Check the form and record it again.`);
     }
     loadDetention(action.incidentId);
-  } else if (action.type === 'arrived' || action.type === 'handover') {
-    // The server names the time "at"; on the handover step that field is "handover_at".
-    const rename = (f) => (action.type === 'handover' && f === 'at' ? 'handover_at' : f);
+  } else if (['arrived', 'handover', 'transfer'].includes(action.type)) {
     const details = err.details.length ? err.details : [{ field: 'at', message: why }];
-    app.formErrors[action.incidentId] = details.map((e) => ({ ...e, field: rename(e.field) }));
+    app.stepErrors[action.incidentId] = { [action.type]: details };
+    if (action.type === 'transfer') {
+      const draft = ensureDraft(action.incidentId);
+      draft.transfer = { ...(draft.transfer || {}), ...transferDraftFrom(action.body), open: true };
+      saveDrafts();
+    }
     showNotice(`${action.label} was not recorded: ${why}`);
     loadDetention(action.incidentId);
   } else {
@@ -300,12 +325,13 @@ async function refreshAll() {
     get('/api/v1/places-of-safety'),
   ]);
   if (Array.isArray(list)) {
-    applyAssignmentList(list, started);
+    const gone = applyAssignmentList(list, started);
+    if (gone.length) explainGone(gone);
     pruneFinished();
   }
   if (Array.isArray(units)) {
     const mine = units.find((u) => u.callsign === app.unit.callsign);
-    if (mine) app.unit = { callsign: mine.callsign, status: mine.status };
+    if (mine) app.unit = { callsign: mine.callsign, status: mine.status, lat: mine.lat, lon: mine.lon };
   }
   if (Array.isArray(places)) app.places = new Map(places.map((p) => [p.id, p]));
   const job = currentJob(true);
@@ -325,12 +351,30 @@ function applyAssignmentList(list, requestedAt) {
   }
   // Gone from the server's active list: finished elsewhere (expired, cancelled…). Keep any that
   // arrived by event after we asked, and any we still have actions waiting for.
+  const gone = [];
   for (const [id, a] of app.assignments) {
     if (seen.has(id) || (a.seenAt || 0) > requestedAt) continue;
     if (app.queue.some((q) => q.assignmentId === id)) continue;
     app.assignments.delete(id);
+    gone.push(a);
+  }
+  return gone;
+}
+
+/** Offers or jobs that went while we were not listening (no event seen): say why, so a crew
+ *  never keeps driving to a job the control room withdrew. */
+async function explainGone(gone) {
+  const all = await get('/api/v1/assignments?active=false');
+  if (!Array.isArray(all)) return;
+  for (const a of gone) {
+    const row = all.find((r) => r.id === a.id);
+    if (row?.status === 'withdrawn') showNotice(withdrawnNotice(a.incident_id), 'stop');
+    else if (row?.status === 'cancelled') showNotice(`Incident ${a.incident_id} was taken off this unit by the control room.`);
   }
 }
+
+const withdrawnNotice = (incidentId) => `Incident ${incidentId} withdrawn: do not attend. `
+  + 'The control room decided it no longer needs this unit.';
 
 /** Forget what we kept about incidents that are no longer ours (need to know), unless
  *  something about them is still waiting to be sent. */
@@ -370,13 +414,11 @@ async function loadDetention(incidentId) {
 }
 const reloadDetentionSoon = debounce(loadDetention, 500);
 
-const detentionProgress = (d) => (!d ? 0 : d.handover_at ? 3 : d.arrived_at ? 2 : 1);
-
 function setDetention(incidentId, detention) {
   // An answer that left before a later step was recorded must not undo that step on screen.
-  if (detentionProgress(detention) < detentionProgress(app.detentions[incidentId])) return;
+  if (isBehind(detention, app.detentions[incidentId])) return;
   app.detentions[incidentId] = detention;
-  const clock = (detention.clocks || []).find((c) => c.kind === 'handover');
+  const clock = currentHandoverClock(detention);
   if (clock && !clock.agreed) app.goal = { goal_minutes: clock.goal_minutes, warning_minutes: clock.warning_minutes };
   saveCache();
 }
@@ -439,15 +481,29 @@ function effectiveUnitStatus() {
 /** The s136 record as the crew has entered it: the server's, plus steps still waiting to send. */
 function effectiveDetention(incidentId) {
   const server = app.detentions[incidentId];
-  let d = server ? { ...server, pending: {} } : null;
+  let d = server ? { ...server, transfers: [...(server.transfers || [])], pending: {} } : null;
   for (const q of app.queue) {
     if (q.incidentId !== incidentId) continue;
     if (q.type === 's136' && !d) {
-      d = { ...q.body, incident_id: incidentId, arrived_at: null, handover_at: null, clocks: [], pending: { created: true } };
+      d = { ...q.body, incident_id: incidentId, arrived_at: null, handover_at: null, clocks: [], transfers: [], flags: [],
+        pending: { created: true } };
     } else if (q.type === 'arrived' && d && !d.arrived_at) {
       d.arrived_at = q.body.at;
       if (q.body.place_of_safety_id) d.place_of_safety_id = q.body.place_of_safety_id;
       d.pending.arrived = true;
+    } else if (q.type === 'transfer' && d && d.arrived_at) {
+      const known = d.transfers.some((t) => Date.parse(t.at) === Date.parse(q.body.at)
+        && t.to_place_of_safety_id === q.body.place_of_safety_id);
+      if (known) continue;
+      d.transfers.push({ at: q.body.at, from_place_of_safety_id: d.place_of_safety_id,
+        to_place_of_safety_id: q.body.place_of_safety_id, to_place_of_safety: app.places.get(q.body.place_of_safety_id)?.name,
+        vehicle: q.body.vehicle, reason: q.body.reason, pending: true });
+      d.place_of_safety_id = q.body.place_of_safety_id;
+      d.place_of_safety = app.places.get(q.body.place_of_safety_id)?.name;
+      d.handover_at = null; // the handover owed is now the new place's
+      d.received_by = null;
+      d.pending.transfer = true;
+      d.pending.handover = false;
     } else if (q.type === 'handover' && d && !d.handover_at) {
       d.handover_at = q.body.at;
       d.received_by = q.body.received_by;
@@ -457,28 +513,21 @@ function effectiveDetention(incidentId) {
   return d;
 }
 
-/** The handover clock to show: the server's, or one started locally from a queued arrival. */
+/** The handover clock to show: the one at the place the person is at now (the server's, or one
+ *  started locally from a queued arrival or transfer). */
 function handoverClock(d) {
   if (!d || !d.arrived_at) return { state: 'not_started' };
-  const server = (d.clocks || []).find((c) => c.kind === 'handover');
+  const since = currentSince(d);
+  const server = d.pending.transfer ? null : currentHandoverClock(d);
   if (server) {
-    return { ...server, stopped_at: server.stopped_at ?? (d.pending.handover ? d.handover_at : null) };
+    if (d.pending.handover && !server.stopped_at) return { ...server, stopped_at: d.handover_at, stop_reason: 'handed_over' };
+    return server;
   }
-  if (!d.pending.arrived && !d.pending.created) return { state: 'no_goal' }; // no goal for this type of place
-  return { started_at: d.arrived_at, goal_minutes: app.goal.goal_minutes, warning_minutes: app.goal.warning_minutes,
-    stopped_at: d.handover_at, state: 'waiting', provisional: true };
-}
-
-/** The state from the recorded times; the server's can only make it more severe. */
-function clockState(clock, now) {
-  if (clock.state === 'not_started' || clock.state === 'no_goal') return clock.state;
-  if (clock.stopped_at || clock.state === 'handed_over' || clock.state === 'stopped') return 'handed_over';
-  const mins = (now - Date.parse(clock.started_at)) / 60000;
-  let state = 'waiting';
-  if (clock.goal_minutes != null && mins >= clock.goal_minutes) state = 'breached';
-  else if (clock.warning_minutes != null && mins >= clock.warning_minutes) state = 'warning';
-  const rank = { waiting: 0, warning: 1, breached: 2 };
-  return (rank[clock.state] ?? 0) > rank[state] ? clock.state : state;
+  const queued = d.pending.arrived || d.pending.created || d.pending.transfer;
+  if (!queued) return { state: 'no_goal' }; // no goal for this type of place
+  return { started_at: since, goal_minutes: app.goal.goal_minutes, warning_minutes: app.goal.warning_minutes,
+    stopped_at: d.handover_at, stop_reason: d.handover_at ? 'handed_over' : null, state: 'waiting', provisional: true,
+    place_of_safety_id: d.place_of_safety_id };
 }
 
 // ---------------------------------------------------------------- alerts: sound and vibration
@@ -621,7 +670,7 @@ function renderOffers() {
   for (const a of list) {
     let card = stack.querySelector(`[data-assignment-id="${a.id}"]`);
     const summary = app.summaries[a.incident_id];
-    const signature = JSON.stringify([summary || null, a.pending]);
+    const signature = JSON.stringify([summary || null, a.pending, Boolean(a.urgent)]);
     if (card && card.dataset.signature !== signature) {
       fillOfferDetails(card, a, summary);
       card.dataset.signature = signature;
@@ -646,6 +695,7 @@ function buildOfferCard(a, summary) {
   card.dataset.incidentId = String(a.incident_id);
   const head = el('header', 'offer-head');
   const kicker = el('span', 'offer-kicker', 'New job');
+  kicker.dataset.testid = 'offer-kicker';
   const title = el('h2', 'offer-title', `Incident ${a.incident_id}`);
   const countdown = el('span', 'countdown');
   countdown.dataset.testid = 'offer-countdown';
@@ -671,10 +721,15 @@ function buildOfferCard(a, summary) {
 function fillOfferDetails(card, a, summary) {
   const details = card.querySelector('.offer-details');
   const title = card.querySelector('.offer-title');
+  card.dataset.urgent = a.urgent ? 'true' : 'false';
+  setText(card.querySelector('.offer-kicker'), a.urgent ? '⚠ Risk to life' : 'New job');
+  const urgent = a.urgent ? el('p', 'offer-urgent',
+    'Risk to life: less time to accept. The supervisor is told at once and watches this offer until you answer.') : null;
+  if (urgent) urgent.dataset.testid = 'offer-urgent';
   if (!summary) {
     setText(title, `Incident ${a.incident_id}`);
-    details.replaceChildren(el('p', 'offer-missing',
-      'Details were not received with this offer. Accept to see the full record, or ask the control room.'));
+    details.replaceChildren(...[urgent, el('p', 'offer-missing',
+      'Details were not received with this offer. Accept to see the full record, or ask the control room.')].filter(Boolean));
     return;
   }
   setText(title, `Incident ${a.incident_id} · ${humanize(summary.category)}`);
@@ -697,7 +752,7 @@ function fillOfferDetails(card, a, summary) {
   caller.dataset.testid = 'offer-caller';
   caller.append(el('span', 'label', 'Caller'), document.createTextNode(` ${describeCaller(summary.caller)}`));
   if (summary.source) caller.append(el('span', 'muted', ` · ${humanize(summary.source)}`));
-  details.replaceChildren(location, person, risks, flags, caller);
+  details.replaceChildren(...[urgent, location, person, risks, flags, caller].filter(Boolean));
 }
 
 function buildDeclinePanel(card, a) {
@@ -855,19 +910,102 @@ function renderStatusBar() {
 
 // ---------------------------------------------------------------- the s136 panel
 function newDraft(incidentId) {
-  const person = app.summaries[incidentId]?.person || {};
+  const summary = app.summaries[incidentId] || {};
+  const person = summary.person || {};
   return {
     open: true, submitted: false,
+    power: 's136', found_in: summary.location?.kind || '', warrant_issued_by: '', warrant_issued_at: '',
     consulted_who: '', consulted_at: null, not_consulted_reason: '',
     detained_at: null,
-    place_of_safety_id: '', police_station_reason: '', authorised_by: '',
+    place_of_safety_id: '', police_station_reason: '', authorised_by: '', believed_adult_reason: '', under_18_place_reason: '',
     vehicle: '', ambulance_requested: '', police_vehicle_reason: '',
     age: person.age ?? '', gender: ['female', 'male', 'other'].includes(person.gender) ? person.gender : 'not_known',
     ethnicity: 'not_known',
     received_by: '',
+    transfer: null,
   };
 }
 
+/** The incident's draft with every field present (a draft kept by an older tablet, or none yet
+ *  when the detention was recorded elsewhere and only a later step is entered here). */
+function ensureDraft(incidentId) {
+  const draft = app.drafts[incidentId] || (app.drafts[incidentId] = { open: false, submitted: true });
+  for (const [key, value] of Object.entries(newDraft(incidentId))) if (!(key in draft)) draft[key] = value;
+  return draft;
+}
+
+const incidentAge = (incidentId) => app.incidents[incidentId]?.person?.age ?? app.summaries[incidentId]?.person?.age ?? null;
+
+/** The age the server will go by: the form's when given, else the incident's. */
+function draftAge(draft, incidentId) {
+  if (draft.age === '' || draft.age == null) return incidentAge(incidentId);
+  const age = Number(draft.age);
+  return Number.isInteger(age) && age >= 0 && age <= 120 ? age : incidentAge(incidentId);
+}
+
+const detentionAge = (d, incidentId) => d.person?.age ?? incidentAge(incidentId);
+const rankedFor = (age) => rankFor(app.places.values(), { age, lat: app.unit.lat ?? null, lon: app.unit.lon ?? null });
+const placeFacts = (place) => (place ? { type: place.type, accepts_under_18: place.accepts_under_18 } : null);
+const trimmed = (text) => (typeof text === 'string' && text.trim() ? text.trim() : null);
+/** A datetime-local value ("2026-05-14T13:05") as an ISO time, read in the device's time zone. */
+const localToIso = (value) => (value && isValidTime(value) ? new Date(value).toISOString() : null);
+
+// ---- the exceptional-place fields (S3, S4, S5): asked only when the rules ask for them
+function buildChoiceFields(container, prefix, named) {
+  const police = el('p', 'warn-text', 'A police station only in exceptional circumstances, authorised by an inspector or above, and never for anyone under 18.');
+  police.dataset.choiceNote = 'police';
+  police.hidden = true;
+  container.append(police);
+  for (const [field, slug, label] of CHOICE_FIELDS) {
+    const wrap = el('div', 'choice-field');
+    wrap.dataset.fieldWrap = field;
+    wrap.dataset.choice = field;
+    wrap.hidden = true;
+    const id = `${prefix}-${slug}`;
+    const text = el('label', null, label);
+    text.htmlFor = id;
+    const input = el('input');
+    input.id = id;
+    input.autocomplete = 'off';
+    input.dataset.testid = id;
+    input.dataset.choiceInput = field;
+    if (named) input.name = field;
+    wrap.append(text, input);
+    container.append(wrap);
+  }
+}
+
+/** The exceptional-place fields this person at this place needs: what the rules (S3/S4/S5)
+ *  refuse when none of them is given. */
+function neededChoiceFields(age, place) {
+  if (!place) return [];
+  const names = CHOICE_FIELDS.map(([field]) => field);
+  return checkPlace({ age, place: placeFacts(place) }).refusals.map((r) => r.field).filter((f) => names.includes(f));
+}
+
+function showChoiceFields(container, needed) {
+  for (const wrap of container.querySelectorAll('[data-choice]')) wrap.hidden = !needed.includes(wrap.dataset.choice);
+  container.querySelector('[data-choice-note="police"]').hidden = !needed.includes('police_station_reason');
+}
+
+const choiceInputs = (container) => [...container.querySelectorAll('[data-choice-input]')];
+
+/** A later step's place choice checked by the rules: the fields sent now, else those already
+ *  recorded on the detention (as the server reads them). → {body fields, refusals, flags} */
+function checkStepPlace(d, incidentId, place, container) {
+  const age = detentionAge(d, incidentId);
+  const needed = neededChoiceFields(age, place);
+  const sent = {};
+  for (const input of choiceInputs(container)) {
+    const value = trimmed(input.value);
+    if (value && needed.includes(input.dataset.choiceInput)) sent[input.dataset.choiceInput] = value;
+  }
+  const recorded = Object.fromEntries(CHOICE_FIELDS.map(([f]) => [f, d[f] ?? null]));
+  const verdict = checkPlace({ age, place: placeFacts(place), ...recorded, ...sent });
+  return { sent, ...verdict };
+}
+
+// ---- the form
 function renderS136() {
   const job = currentJob();
   if (!job) return;
@@ -878,15 +1016,15 @@ function renderS136() {
   byId('s136-intro').hidden = Boolean(d) || formOpen;
   byId('s136-form').hidden = !formOpen;
   byId('s136-steps').hidden = !d;
-  setText(byId('s136-start'), draft && !d ? 'Continue the s136 record' : 'Record a section 136 detention');
+  setText(byId('s136-start'), draft && !d && !draft.submitted ? 'Continue the s136 record' : 'Record a section 136 detention');
   setText(byId('s136-state'), d ? (d.pending?.created ? 'Recorded on this tablet · waiting to send' : 'Recorded') : (formOpen ? 'Draft (kept on this tablet)' : ''));
-  if (formOpen && app.formIncident !== id) fillForm(id, draft);
   if (formOpen) {
-    renderPlaceChoices('s136-place', draft.place_of_safety_id, true);
-    renderPlaceList(draft.place_of_safety_id);
-    updateFormVisibility(draft);
+    ensureDraft(id);
+    if (app.formIncident !== id) fillForm(id, draft);
+    renderFormPlaces(id, draft);
+    updateFormVisibility(draft, id);
   }
-  if (d) renderSteps(id, d, draft);
+  if (d) renderSteps(id, d);
   tickClock();
 }
 
@@ -894,136 +1032,96 @@ function renderS136() {
 function fillForm(incidentId, draft) {
   app.formIncident = incidentId;
   const form = byId('s136-form');
-  form.elements.consulted_who.value = draft.consulted_who;
-  form.elements.not_consulted_reason.value = draft.not_consulted_reason;
-  form.elements.police_station_reason.value = draft.police_station_reason;
-  form.elements.authorised_by.value = draft.authorised_by;
-  form.elements.vehicle.value = draft.vehicle;
-  form.elements.ambulance_requested.value = draft.ambulance_requested;
-  form.elements.police_vehicle_reason.value = draft.police_vehicle_reason;
-  form.elements.age.value = draft.age;
-  form.elements.gender.value = draft.gender;
-  form.elements.ethnicity.value = draft.ethnicity;
-  for (const field of form.querySelectorAll('.timefield')) {
-    field.querySelector('input[type="time"]').value = '';
+  for (const name of ['power', 'found_in', 'warrant_issued_by', 'warrant_issued_at', 'consulted_who', 'not_consulted_reason',
+    'vehicle', 'ambulance_requested', 'police_vehicle_reason', 'age', 'gender', 'ethnicity',
+    ...CHOICE_FIELDS.map(([f]) => f)]) {
+    form.elements[name].value = draft[name] ?? '';
   }
-  renderPlaceChoices('s136-place', draft.place_of_safety_id, true);
-  updateFormVisibility(draft);
+  for (const input of form.querySelectorAll('.timefield input[type="time"]')) clearTimeInput(input);
+  renderFormPlaces(incidentId, draft);
+  updateFormVisibility(draft, incidentId);
   clearFieldErrors(form);
   showFieldErrors(form, app.formErrors[incidentId] || []);
+  renderLiveChecks(draft, incidentId);
 }
 
-function updateFormVisibility(draft) {
+function renderFormPlaces(incidentId, draft) {
+  const ranked = rankedFor(draftAge(draft, incidentId));
+  renderPlaceSelect(byId('s136-place'), ranked, draft.place_of_safety_id, { emptyLabel: 'Not decided yet (choose on arrival)' });
+  renderPlaceCards(byId('place-list'), ranked, draft.place_of_safety_id, { onPick: (placeId) => pickPlace(byId('s136-place'), placeId) });
+}
+
+function pickPlace(select, placeId) {
+  select.value = String(placeId);
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+function updateFormVisibility(draft, incidentId) {
   const notConsulted = draft.consulted_who === 'none';
   byId('not-consulted').hidden = !notConsulted;
   byId('consulted-time').hidden = notConsulted;
+  byId('warrant').hidden = draft.power !== 's135';
   const place = app.places.get(Number(draft.place_of_safety_id));
-  byId('police-station').hidden = place?.type !== 'police_station';
+  const choices = byId('s136-choice-fields');
+  const needed = neededChoiceFields(draftAge(draft, incidentId), place);
+  const asked = JSON.stringify(needed);
+  showChoiceFields(choices, needed);
+  // New questions below the list of places: bring them into view, once, as they appear.
+  if (needed.length && choices.dataset.asked !== undefined && choices.dataset.asked !== asked) {
+    choices.scrollIntoView({ block: 'nearest' });
+  }
+  choices.dataset.asked = asked;
   byId('police-vehicle').hidden = draft.vehicle !== 'police_vehicle';
   for (const field of document.querySelectorAll('#s136-form .timefield')) {
     const value = draft[field.dataset.time];
-    setText(field.querySelector('output'), value ? `✔ ${hhmmss(value)}` : 'not set');
+    const waiting = readTimeInput(field.querySelector('input[type="time"]')).unconfirmed;
+    setText(field.querySelector('output'), value ? `✔ ${hhmmss(value)}` : waiting ? 'not set: confirm the date below' : 'not set');
     field.classList.toggle('set', Boolean(value));
   }
-}
-
-function placeLabel(p) {
-  const beds = p.available_beds == null ? 'beds not known' : `${p.available_beds} bed${p.available_beds === 1 ? '' : 's'} free`;
-  const parts = [p.name, PLACE_TYPES[p.type] || humanize(p.type), beds, p.accepts_under_18 ? 'takes under-18s' : 'no under-18s'];
-  if (p.exclusions) parts.push(`excludes: ${p.exclusions}`);
-  return parts.join(' · ');
-}
-
-/** Options for a place select: every place, full or not (never filtered out). */
-function renderPlaceChoices(selectId, selected, allowUnknown) {
-  const select = byId(selectId);
-  const options = [];
-  const first = el('option', null, allowUnknown ? 'Not decided yet (choose on arrival)' : 'Choose…');
-  first.value = '';
-  options.push(first);
-  for (const p of [...app.places.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-    const option = el('option', null, placeLabel(p));
-    option.value = String(p.id);
-    option.dataset.beds = String(p.available_beds ?? '');
-    options.push(option);
+  const callKind = app.summaries[incidentId]?.location?.kind;
+  let hint = '';
+  if (callKind === 'private_dwelling') {
+    hint = 'The call was to a private dwelling. If you detained the person somewhere else (in the street, say), '
+      + 'choose where; in the home, it is s135 with a warrant (S9).';
+  } else if (callKind) {
+    hint = `The call gave the location as ${LOCATION_KINDS[callKind] || humanize(callKind)}. If you detained the person somewhere else, choose where.`;
   }
-  const signature = options.map((o) => `${o.value}:${o.textContent}`).join('|');
-  if (select.dataset.signature !== signature) {
-    select.replaceChildren(...options);
-    select.dataset.signature = signature;
-  }
-  select.value = selected ? String(selected) : '';
-}
-
-/** The places as tappable cards with beds and exclusions, for choosing at a glance. */
-function renderPlaceList(selected) {
-  const list = byId('place-list');
-  const signature = JSON.stringify([[...app.places.values()], selected]);
-  if (list.dataset.signature === signature) return; // unchanged: keep the buttons (and focus)
-  list.dataset.signature = signature;
-  const items = [...app.places.values()].sort((a, b) => a.name.localeCompare(b.name)).map((p) => {
-    const li = el('li');
-    const b = el('button', 'place-option');
-    b.type = 'button';
-    b.dataset.testid = 'place-option';
-    b.dataset.placeId = String(p.id);
-    b.setAttribute('aria-pressed', String(p.id) === String(selected) ? 'true' : 'false');
-    const beds = el('span', `beds${p.available_beds === 0 ? ' full' : ''}`, p.available_beds == null ? '?' : String(p.available_beds));
-    beds.title = 'Beds free';
-    const text = el('span', 'place-text');
-    text.append(el('span', 'place-name', p.name),
-      el('span', 'place-meta', `${PLACE_TYPES[p.type] || humanize(p.type)} · ${p.available_beds === 0 ? 'FULL' : 'beds free'} · ${p.accepts_under_18 ? 'takes under-18s' : 'no under-18s'}`));
-    if (p.exclusions) text.append(el('span', 'place-excl', `Excludes: ${p.exclusions}`));
-    b.append(beds, text);
-    b.addEventListener('click', () => {
-      const select = byId('s136-place');
-      select.value = String(p.id);
-      select.dispatchEvent(new Event('change', { bubbles: true }));
-    });
-    li.append(b);
-    return li;
-  });
-  if (!items.length) items.push(el('li', 'muted', 'No places of safety known yet.'));
-  list.replaceChildren(...items);
+  setText(byId('found-in-hint'), hint);
+  const age = incidentAge(incidentId);
+  setText(byId('age-hint'), age == null ? 'The call gave no age: leave it blank if it is not known.'
+    : `Left blank, the call's age (${age}) is used.`);
 }
 
 /** Read the form into the draft (on every change, so nothing entered is lost). */
 function onFormInput(event) {
   const job = currentJob();
   if (!job) return;
-  const draft = app.drafts[job.incident_id];
+  const id = job.incident_id;
+  const draft = app.drafts[id];
   if (!draft) return;
   const form = byId('s136-form');
   const target = event.target;
+  const wrap = target.closest('[data-field-wrap]');
   if (target.type === 'time') {
     const key = target.closest('.timefield')?.dataset.time;
-    if (key && target.value) draft[key] = timeInputToIso(target.value);
+    if (!key) return;
+    const state = renderTimeConfirm(target, (at) => {
+      draft[key] = at;
+      saveDrafts();
+      if (wrap) clearFieldErrors(wrap);
+      updateFormVisibility(draft, id);
+    });
+    if (state.at) draft[key] = state.at;
+    else if (!state.empty) draft[key] = null; // never a time the crew has not seen with its date
   } else if (target.name) {
     draft[target.name] = target.value;
   }
   draft.consulted_who = form.elements.consulted_who.value;
   saveDrafts();
-  const wrap = target.closest('[data-field-wrap]');
   if (wrap) clearFieldErrors(wrap);
-  if (target.name === 'place_of_safety_id') renderPlaceList(draft.place_of_safety_id);
-  updateFormVisibility(draft);
-  checkPlaceRules(draft);
-}
-
-/** S3 at once: a police station is never a place of safety for a child. */
-function checkPlaceRules(draft) {
-  const form = byId('s136-form');
-  const place = app.places.get(Number(draft.place_of_safety_id));
-  const age = draft.age === '' ? null : Number(draft.age);
-  const wrap = form.querySelector('[data-field-wrap="place_of_safety_id"]');
-  wrap.querySelectorAll('.field-error[data-rule]').forEach((n) => n.remove());
-  if (place && age != null && age < 18) {
-    if (place.type === 'police_station') {
-      addFieldError(wrap, 'place_of_safety_id', 'A police station may never be used for anyone under 18 (S3). Choose another place.', 'S3');
-    } else if (!place.accepts_under_18) {
-      addFieldError(wrap, 'place_of_safety_id', `${place.name} does not usually take under-18s: call ahead.`, 'u18', 'warn');
-    }
-  }
+  if (['place_of_safety_id', 'age'].includes(target.name)) renderFormPlaces(id, draft);
+  updateFormVisibility(draft, id);
+  renderLiveChecks(draft, id);
 }
 
 function onTimeNow(event) {
@@ -1032,60 +1130,104 @@ function onTimeNow(event) {
   if (!field || !job || !app.drafts[job.incident_id]) return;
   const draft = app.drafts[job.incident_id];
   draft[field.dataset.time] = nowIso();
-  field.querySelector('input[type="time"]').value = '';
+  clearTimeInput(field.querySelector('input[type="time"]'));
   saveDrafts();
   clearFieldErrors(field.closest('[data-field-wrap]') || field);
-  updateFormVisibility(draft);
+  updateFormVisibility(draft, job.incident_id);
 }
 
-function validateDraft(draft) {
-  const errors = [];
-  const add = (field, message) => errors.push({ field, message });
-  const limit = Date.now() + FUTURE_SKEW_MS;
-  if (!draft.consulted_who) add('consulted', 'Say who was consulted before detaining, or choose "Not consulted" (S1).');
-  else if (draft.consulted_who === 'none') {
-    if (!draft.not_consulted_reason.trim()) add('not_consulted_reason', 'Say why consulting was not practicable.');
-  } else if (!draft.consulted_at) add('consulted.at', 'Say when: press Now, or enter the time.');
-  if (!draft.detained_at) add('detained_at', 'Say when the person was detained: press Now, or enter the time.');
-  else if (Date.parse(draft.detained_at) > limit) add('detained_at', 'That time is in the future.');
-  if (draft.consulted_who && draft.consulted_who !== 'none' && draft.consulted_at && draft.detained_at
-      && Date.parse(draft.consulted_at) > Date.parse(draft.detained_at)) {
-    add('consulted.at', 'The consultation must be before the detention.');
-  }
+/** The body to send, exactly as the rules are asked about it. */
+function draftBody(draft, incidentId) {
   const place = app.places.get(Number(draft.place_of_safety_id));
-  const age = draft.age === '' ? null : Number(draft.age);
-  if (age != null && (!Number.isInteger(age) || age < 0 || age > 120)) add('person.age', 'Age must be a whole number from 0 to 120.');
-  if (place?.type === 'police_station') {
-    if (age != null && age < 18) add('place_of_safety_id', 'A police station may never be used for anyone under 18 (S3).');
-    if (!draft.police_station_reason.trim()) add('police_station_reason', 'Say why a police station (exceptional circumstances only).');
-    if (!draft.authorised_by.trim()) add('authorised_by', 'Say which inspector (or above) authorised it.');
-  }
-  if (!draft.vehicle) add('vehicle', 'Say how the person is conveyed.');
-  if (draft.vehicle === 'police_vehicle') {
-    if (!draft.ambulance_requested) add('ambulance_requested', 'Say whether an ambulance was requested.');
-    if (!draft.police_vehicle_reason.trim()) add('police_vehicle_reason', 'Say why a police vehicle was used.');
-  }
-  return errors;
-}
-
-function draftBody(draft) {
-  const place = app.places.get(Number(draft.place_of_safety_id));
-  const station = place?.type === 'police_station';
+  const needed = neededChoiceFields(draftAge(draft, incidentId), place);
   const police = draft.vehicle === 'police_vehicle';
   const consulted = draft.consulted_who && draft.consulted_who !== 'none';
-  return {
-    power: 's136',
+  const s135 = draft.power === 's135';
+  const body = {
+    power: s135 ? 's135' : 's136',
     detained_at: draft.detained_at,
+    found_in: draft.found_in || null,
+    warrant: s135 ? { issued_by: draft.warrant_issued_by.trim(), issued_at: localToIso(draft.warrant_issued_at) } : null,
     consulted: consulted ? { who: draft.consulted_who, at: draft.consulted_at } : null,
-    not_consulted_reason: consulted ? null : draft.not_consulted_reason.trim(),
+    not_consulted_reason: consulted ? null : trimmed(draft.not_consulted_reason),
     place_of_safety_id: place ? place.id : null,
-    police_station_reason: station ? draft.police_station_reason.trim() : null,
-    authorised_by: station ? draft.authorised_by.trim() : null,
     vehicle: draft.vehicle,
-    ambulance_requested: police ? draft.ambulance_requested === 'yes' : null,
-    police_vehicle_reason: police ? draft.police_vehicle_reason.trim() : null,
+    ambulance_requested: police && draft.ambulance_requested ? draft.ambulance_requested === 'yes' : null,
+    police_vehicle_reason: police ? trimmed(draft.police_vehicle_reason) : null,
     person: { age: draft.age === '' ? null : Number(draft.age), gender: draft.gender, ethnicity: draft.ethnicity },
   };
+  for (const [field] of CHOICE_FIELDS) body[field] = needed.includes(field) ? trimmed(draft[field]) : null;
+  return body;
+}
+
+/** The s136-rules.js facts for a body (the incident's age and location kind where the body has
+ *  none, as the server fills them in). */
+function bodyFacts(body, incidentId, now) {
+  const place = app.places.get(body.place_of_safety_id);
+  return {
+    now: new Date(now).toISOString(),
+    power: body.power,
+    detained_at: body.detained_at || new Date(now).toISOString(),
+    found_in: body.found_in ?? app.summaries[incidentId]?.location?.kind ?? null,
+    warrant: body.warrant,
+    consulted: body.consulted,
+    not_consulted_reason: body.not_consulted_reason,
+    age: body.person.age ?? incidentAge(incidentId),
+    believed_adult_reason: body.believed_adult_reason,
+    place: placeFacts(place),
+    police_station_reason: body.police_station_reason,
+    authorised_by: body.authorised_by,
+    under_18_place_reason: body.under_18_place_reason,
+    vehicle: body.vehicle || null,
+    ambulance_requested: body.ambulance_requested,
+    police_vehicle_reason: body.police_vehicle_reason,
+  };
+}
+
+/** What stops the form being sent: what is missing or unconfirmed, then every refusal of the
+ *  rules (s136-rules.js, the server's own), each with its rule id. */
+function draftErrors(draft, incidentId) {
+  const now = Date.now();
+  const problems = [];
+  const add = (field, message) => problems.push({ field, message });
+  const consulted = draft.consulted_who && draft.consulted_who !== 'none';
+  if (consulted) {
+    const problem = timeInputProblem(readTimeInput(byId('s136-consulted-at'), now));
+    if (problem) add('consulted.at', problem);
+  }
+  const detainedProblem = timeInputProblem(readTimeInput(byId('s136-detained-at'), now));
+  if (detainedProblem) add('detained_at', detainedProblem);
+  else if (!draft.detained_at) add('detained_at', 'Say when the person was detained: press Now, or enter the time.');
+  const age = draft.age === '' ? null : Number(draft.age);
+  if (age != null && (!Number.isInteger(age) || age < 0 || age > 120)) add('person.age', 'Age must be a whole number from 0 to 120.');
+  if (draft.power === 's135' && draft.warrant_issued_at && !localToIso(draft.warrant_issued_at)) {
+    add('warrant.issued_at', 'That is not a date and time.');
+  }
+  if (!draft.vehicle) add('vehicle', 'Say how the person is conveyed.');
+  if (problems.some((p) => p.field === 'person.age')) return problems;
+  const { refusals } = checkDetention(bodyFacts(draftBody(draft, incidentId), incidentId, now));
+  const noDetentionTime = !draft.detained_at;
+  const rules = refusals.filter((r) => !problems.some((p) => p.field === r.field)
+    && !(noDetentionTime && ['consultation_after_detention', 'warrant_after_detention'].includes(r.code)))
+    .map((r) => ({ ...r, field: shownField(r.field, draft) }));
+  return [...problems, ...rules];
+}
+
+/** Where a refusal is shown: "consult or say why" beside the reason once "Not consulted" is chosen. */
+const shownField = (field, draft) => (field === 'consulted' && draft.consulted_who === 'none' ? 'not_consulted_reason' : field);
+
+/** While the form is filled in: the refusals about what was just chosen (a police station for a
+ *  child, s136 in a home) and what will be flagged for review, at once. */
+function renderLiveChecks(draft, incidentId) {
+  const form = byId('s136-form');
+  form.querySelectorAll('.field-error[data-code]').forEach((node) => {
+    if (LIVE_REFUSALS.has(node.dataset.code) || node.dataset.code in FLAG_NOTES) node.remove();
+  });
+  const body = draftBody(draft, incidentId);
+  const { refusals, flags } = checkDetention(bodyFacts(body, incidentId, Date.now()));
+  showFieldErrors(form, refusals.filter((r) => LIVE_REFUSALS.has(r.code)));
+  showFieldErrors(form, flags.filter((f) => FLAG_NOTES[f]?.[1])
+    .map((f) => ({ field: 'place_of_safety_id', code: f, rule: FLAG_NOTES[f][0], message: FLAG_NOTES[f][1], tone: 'warn' })));
 }
 
 function onS136Submit(event) {
@@ -1093,69 +1235,289 @@ function onS136Submit(event) {
   const job = currentJob();
   if (!job) return;
   const id = job.incident_id;
-  const draft = app.drafts[id];
+  const draft = ensureDraft(id);
   const form = byId('s136-form');
   clearFieldErrors(form);
-  const errors = validateDraft(draft);
+  const errors = draftErrors(draft, id);
   if (errors.length) {
     showFieldErrors(form, errors);
-    form.querySelector('.field-error:not([hidden])')?.scrollIntoView({ block: 'center' });
+    form.querySelector('.field-error:not([hidden]):not(.warn)')?.scrollIntoView({ block: 'center' });
     return;
   }
+  const body = draftBody(draft, id);
   draft.submitted = true;
   draft.open = false;
   saveDrafts();
   delete app.formErrors[id];
-  enqueue({ type: 's136', method: 'POST', path: `/api/v1/incidents/${id}/s136`, body: draftBody(draft),
-    incidentId: id, label: `s136 detention (incident ${id})` });
+  for (const input of form.querySelectorAll('.timefield input[type="time"]')) clearTimeInput(input);
+  enqueue({ type: 's136', method: 'POST', path: `/api/v1/incidents/${id}/s136`, body,
+    incidentId: id, label: `${body.power} detention (incident ${id})` });
 }
 
-function renderSteps(id, d, draft) {
+// ---- the steps after the detention: arrival, handover, transfer
+function placeName(id, d) {
+  if (id == null) return null;
+  return app.places.get(Number(id))?.name || (Number(id) === d?.place_of_safety_id ? d.place_of_safety : null) || `place ${id}`;
+}
+
+function renderSteps(id, d) {
+  const draft = app.drafts[id];
   const dl = byId('s136-summary');
-  const place = app.places.get(Number(d.place_of_safety_id));
-  const rows = [
-    ['Detained', `${hhmm(d.detained_at)}${d.pending?.created ? ' (to send)' : ''}`],
-    ['Consulted', d.consulted ? `${CONSULTEES[d.consulted.who] || humanize(d.consulted.who)}, ${hhmm(d.consulted.at)}` : `No: ${d.not_consulted_reason || '—'}`],
-    ['Place', d.place_of_safety || place?.name || 'Not decided yet'],
-    ['Vehicle', VEHICLES[d.vehicle] || humanize(d.vehicle)],
-  ];
+  const rows = [];
+  if (d.power === 's135') rows.push(['Power', `s135 · warrant: ${d.warrant?.issued_by || '—'}, ${hhmm(d.warrant?.issued_at)}`]);
+  rows.push(['Detained', `${hhmm(d.detained_at)}${d.pending?.created ? ' (to send)' : ''}`]);
+  if (d.found_in) rows.push(['Found in', humanize(d.found_in)]);
+  rows.push(['Consulted', d.consulted ? `${CONSULTEES[d.consulted.who] || humanize(d.consulted.who)}, ${hhmm(d.consulted.at)}` : `No: ${d.not_consulted_reason || '—'}`]);
+  const transfers = d.transfers || [];
+  const first = transfers.length ? transfers[0].from_place_of_safety_id : d.place_of_safety_id;
+  rows.push([transfers.length ? 'First place' : 'Place', placeName(first, d) || 'Not decided yet']);
+  rows.push(['Vehicle', VEHICLES[d.vehicle] || humanize(d.vehicle)]);
   if (d.arrived_at) rows.push(['Arrived', `${hhmmss(d.arrived_at)}${d.pending?.arrived ? ' (to send)' : ''}`]);
+  for (const t of transfers) {
+    rows.push(['Moved', `to ${t.to_place_of_safety || placeName(t.to_place_of_safety_id, d)}, ${hhmm(t.at)}${t.pending ? ' (to send)' : ''}`]);
+  }
   if (d.handover_at) rows.push(['Handed over', `${hhmmss(d.handover_at)} to ${d.received_by || '—'}${d.pending?.handover ? ' (to send)' : ''}`]);
+  if (d.outcome) rows.push(['Ended', `${hhmm(d.ended_at)}: ${humanize(d.outcome)}`]);
+  const review = (d.flags || []).filter((f) => f in FLAG_NOTES).map((f) => FLAG_NOTES[f][2]);
+  if (review.length) rows.push(['Review', review.join(' ')]);
   const signature = JSON.stringify(rows);
   if (dl.dataset.signature !== signature) {
     // Two facts a row: each a <div> of <dt>+<dd> (valid inside <dl>).
     dl.replaceChildren(...rows.map(([k, v]) => {
-      const pair = el('div', 'fact');
+      const pair = el('div', `fact${k === 'Review' ? ' review' : ''}`);
       pair.append(el('dt', null, k), el('dd', null, v));
       return pair;
     }));
     dl.dataset.signature = signature;
   }
-  // Arrival: a place must be known by then.
-  const needPlace = !d.place_of_safety_id && !d.arrived_at;
-  byId('arrived-place-wrap').hidden = !needPlace;
-  if (needPlace) renderPlaceChoices('s136-arrived-place', byId('s136-arrived-place').value, false);
-  byId('step-arrived').hidden = Boolean(d.arrived_at);
-  byId('step-handover').hidden = !d.arrived_at || Boolean(d.handover_at);
+  const ended = Boolean(d.outcome || d.ended_at);
+  renderArrivalStep(id, d);
+  byId('step-handover').hidden = !d.arrived_at || Boolean(d.handover_at) || ended;
+  setText(byId('handover-step-title'), `Handed over to health staff${d.place_of_safety_id ? ` at ${placeName(d.place_of_safety_id, d)}` : ''}`);
   const receivedBy = byId('s136-received-by');
   if (draft && document.activeElement !== receivedBy && receivedBy.value !== (draft.received_by || '')) {
     receivedBy.value = draft.received_by || '';
   }
-  const arrivedAt = byId('s136-arrived-at').value;
-  setText(byId('s136-arrived'), arrivedAt ? `Record arrival at ${arrivedAt}` : 'Arrived now');
-  const handoverAt = byId('s136-handover-at').value;
-  setText(byId('s136-handover'), handoverAt ? `Record handover at ${handoverAt}` : 'Handed over now');
+  setText(byId('s136-handover'), stepButtonText(byId('s136-handover-at'), 'Handed over now', 'Record handover at'));
+  renderTransferStep(id, d, ended);
   // Errors are re-drawn only when they change, so a screen reader announces each once.
-  const steps = byId('s136-steps');
-  const errors = app.formErrors[id] || [];
-  if (steps.dataset.errors !== JSON.stringify(errors)) {
-    steps.dataset.errors = JSON.stringify(errors);
-    clearFieldErrors(steps);
-    showFieldErrors(steps, errors);
+  const errors = app.stepErrors[id] || {};
+  for (const [scope, root] of [['arrived', byId('step-arrived')], ['handover', byId('step-handover')], ['transfer', byId('transfer-panel')]]) {
+    const list = errors[scope] || [];
+    if (root.dataset.errors !== JSON.stringify(list)) {
+      root.dataset.errors = JSON.stringify(list);
+      clearFieldErrors(root);
+      showFieldErrors(root, list);
+    }
   }
 }
 
-/** The big clock: elapsed since arrival against the goal, ticking every second. */
+function stepButtonText(input, now, recordAt) {
+  const state = readTimeInput(input);
+  if (state.unconfirmed) return 'Confirm the date of the time first';
+  return state.at ? `${recordAt} ${hhmm(state.at)}` : now;
+}
+
+function renderArrivalStep(id, d) {
+  byId('step-arrived').hidden = Boolean(d.arrived_at);
+  const needPlace = !d.place_of_safety_id && !d.arrived_at;
+  byId('arrived-place-wrap').hidden = !needPlace;
+  if (needPlace) {
+    const select = byId('s136-arrived-place');
+    renderPlaceSelect(select, rankedFor(detentionAge(d, id)), select.value, { emptyLabel: 'Choose…' });
+    const place = app.places.get(Number(select.value));
+    showChoiceFields(byId('s136-arrival-choice-fields'), neededChoiceFields(detentionAge(d, id), place));
+  }
+  setText(byId('s136-arrived'), stepButtonText(byId('s136-arrived-at'), 'Arrived now', 'Record arrival at'));
+}
+
+function renderTransferStep(id, d, ended) {
+  const step = byId('step-transfer');
+  step.hidden = !d.arrived_at || ended;
+  if (step.hidden) return;
+  const draft = app.drafts[id];
+  const t = draft?.transfer;
+  const panel = byId('transfer-panel');
+  const open = Boolean(t?.open);
+  byId('s136-transfer-open').hidden = open;
+  if (!open) {
+    panel.hidden = true;
+    return;
+  }
+  if (panel.hidden) fillTransferPanel(t);
+  panel.hidden = false;
+  const age = detentionAge(d, id);
+  const ranked = rankedFor(age);
+  const select = byId('s136-transfer-place');
+  renderPlaceSelect(select, ranked, t.place_of_safety_id, { currentId: d.place_of_safety_id });
+  renderPlaceCards(byId('transfer-place-list'), ranked, t.place_of_safety_id,
+    { currentId: d.place_of_safety_id, onPick: (placeId) => pickPlace(select, placeId) });
+  showChoiceFields(byId('s136-transfer-choice-fields'), neededChoiceFields(age, app.places.get(Number(t.place_of_safety_id))));
+  setText(byId('s136-transfer-submit'), stepButtonText(byId('s136-transfer-at'), 'Arrived there now', 'Record the move: arrived at'));
+}
+
+const transferDraftFrom = (body) => ({
+  place_of_safety_id: String(body.place_of_safety_id), vehicle: body.vehicle || 'not_known', reason: body.reason || '',
+  ...Object.fromEntries(CHOICE_FIELDS.map(([f]) => [f, body[f] || ''])),
+});
+
+function fillTransferPanel(t) {
+  byId('s136-transfer-vehicle').value = t.vehicle || 'not_known';
+  byId('s136-transfer-reason').value = t.reason || '';
+  for (const input of choiceInputs(byId('s136-transfer-choice-fields'))) input.value = t[input.dataset.choiceInput] || '';
+  clearTimeInput(byId('s136-transfer-at'));
+}
+
+function onTransferOpen() {
+  const job = currentJob();
+  if (!job) return;
+  const draft = ensureDraft(job.incident_id);
+  const d = effectiveDetention(job.incident_id) || {};
+  // What was recorded for the place left (a police station's authority, say) is offered again.
+  const recorded = Object.fromEntries(CHOICE_FIELDS.map(([f]) => [f, d[f] || '']));
+  draft.transfer = { place_of_safety_id: '', vehicle: 'not_known', reason: '', ...recorded, ...(draft.transfer || {}), open: true };
+  saveDrafts();
+  renderAll();
+  byId('s136-transfer-place').focus();
+}
+
+function onTransferCancel() {
+  const job = currentJob();
+  const draft = job && app.drafts[job.incident_id];
+  if (!draft?.transfer) return;
+  draft.transfer.open = false; // kept: opening it again brings the entries back
+  saveDrafts();
+  renderAll();
+}
+
+function onTransferInput(event) {
+  const job = currentJob();
+  const draft = job && app.drafts[job.incident_id];
+  if (!draft?.transfer) return;
+  const target = event.target;
+  const t = draft.transfer;
+  if (target.id === 's136-transfer-place') t.place_of_safety_id = target.value;
+  else if (target.id === 's136-transfer-vehicle') t.vehicle = target.value;
+  else if (target.id === 's136-transfer-reason') t.reason = target.value;
+  else if (target.dataset.choiceInput) t[target.dataset.choiceInput] = target.value;
+  else if (target.id === 's136-transfer-at') renderTimeConfirm(target, () => renderAll());
+  saveDrafts();
+  const wrap = target.closest('[data-field-wrap]');
+  if (wrap) clearFieldErrors(wrap);
+  renderAll();
+}
+
+/** A step's time: typed (and confirmed when it is not today's), else now, at the press. */
+function stepTime(input, errors) {
+  const state = readTimeInput(input);
+  const problem = timeInputProblem(state);
+  if (problem) errors.push({ field: 'at', message: problem });
+  return state.at ?? nowIso();
+}
+
+function onArrived() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const d = effectiveDetention(id);
+  if (!d || d.arrived_at) return;
+  const errors = [];
+  const input = byId('s136-arrived-at');
+  // The time is taken now, at the press, and sent as it is however late it goes.
+  const at = stepTime(input, errors);
+  if (!errors.length && Date.parse(at) < Date.parse(d.detained_at)) {
+    errors.push({ field: 'at', message: `Arrival must be after the detention (${hhmm(d.detained_at)}).` });
+  }
+  const body = { at };
+  if (!d.place_of_safety_id) {
+    const place = app.places.get(Number(byId('s136-arrived-place').value));
+    if (!place) {
+      errors.push({ field: 'place_of_safety_id', message: 'Say which place of safety you arrived at.' });
+    } else {
+      const checked = checkStepPlace(d, id, place, byId('s136-arrival-choice-fields'));
+      errors.push(...checked.refusals);
+      Object.assign(body, { place_of_safety_id: place.id }, checked.sent);
+    }
+  }
+  if (errors.length) {
+    app.stepErrors[id] = { arrived: errors };
+    renderAll();
+    return;
+  }
+  delete app.stepErrors[id];
+  clearTimeInput(input);
+  enqueue({ type: 'arrived', method: 'POST', path: `/api/v1/incidents/${id}/s136/arrived`, body,
+    incidentId: id, label: `Arrived ${hhmm(at)} (incident ${id})` });
+}
+
+function onHandover() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const d = effectiveDetention(id);
+  if (!d || !d.arrived_at || d.handover_at) return;
+  const errors = [];
+  const input = byId('s136-handover-at');
+  const at = stepTime(input, errors);
+  const receivedBy = byId('s136-received-by').value.trim();
+  if (!receivedBy) errors.push({ field: 'received_by', message: 'Say who took over (name and role).' });
+  const since = currentSince(d);
+  if (!errors.some((e) => e.field === 'at') && Date.parse(at) < Date.parse(since)) {
+    errors.push({ field: 'at', message: `Handover must be after the arrival here (${hhmm(since)}).` });
+  }
+  if (errors.length) {
+    app.stepErrors[id] = { handover: errors };
+    renderAll();
+    return;
+  }
+  delete app.stepErrors[id];
+  clearTimeInput(input);
+  enqueue({ type: 'handover', method: 'POST', path: `/api/v1/incidents/${id}/s136/handover`,
+    body: { at, received_by: receivedBy }, incidentId: id, label: `Handed over ${hhmm(at)} (incident ${id})` });
+}
+
+/** S10: the person moved to another place; the time is the arrival there. */
+function onTransferSubmit() {
+  const job = currentJob();
+  if (!job) return;
+  const id = job.incident_id;
+  const d = effectiveDetention(id);
+  const draft = app.drafts[id];
+  if (!d || !d.arrived_at || !draft?.transfer) return;
+  const t = draft.transfer;
+  const errors = [];
+  const input = byId('s136-transfer-at');
+  const at = stepTime(input, errors);
+  const since = currentSince(d);
+  if (!errors.length && Date.parse(at) < Date.parse(since)) {
+    errors.push({ field: 'at', message: `The arrival at the new place cannot be before the arrival at this one (${hhmm(since)}).` });
+  }
+  const place = app.places.get(Number(t.place_of_safety_id));
+  const body = { at, place_of_safety_id: place?.id ?? null, vehicle: t.vehicle || 'not_known', reason: trimmed(t.reason) };
+  if (!place) {
+    errors.push({ field: 'place_of_safety_id', message: 'Choose the place the person was moved to.' });
+  } else {
+    const checked = checkStepPlace(d, id, place, byId('s136-transfer-choice-fields'));
+    errors.push(...checked.refusals);
+    Object.assign(body, checked.sent);
+  }
+  if (errors.length) {
+    app.stepErrors[id] = { transfer: errors };
+    renderAll();
+    return;
+  }
+  delete app.stepErrors[id];
+  clearTimeInput(input);
+  draft.transfer = { open: false };
+  saveDrafts();
+  enqueue({ type: 'transfer', method: 'POST', path: `/api/v1/incidents/${id}/s136/transfer`, body,
+    incidentId: id, label: `Moved to ${place.name} ${hhmm(at)} (incident ${id})` });
+  byId('handover-clock').scrollIntoView({ block: 'start' }); // the new place's clock, from now
+}
+
+// ---- the clocks
+/** The big clock (the handover at the place the person is at now, ticking every second), the
+ *  24-hour limit from the first arrival, and the other clocks due. */
 function tickClock() {
   const job = currentJob();
   const box = byId('handover-clock');
@@ -1163,9 +1525,13 @@ function tickClock() {
   const d = effectiveDetention(job.incident_id);
   const clock = handoverClock(d);
   const now = Date.now();
-  const state = clockState(clock, now);
+  const state = ['not_started', 'no_goal'].includes(clock.state) ? clock.state : clockState(clock, now);
   box.dataset.state = state;
   box.dataset.provisional = clock.provisional ? 'true' : 'false';
+  box.dataset.startedAt = clock.started_at || '';
+  const placeId = clock.place_of_safety_id ?? d?.place_of_safety_id ?? null;
+  box.dataset.placeId = placeId == null ? '' : String(placeId);
+  const here = d?.arrived_at && placeId != null ? placeName(placeId, d) : null;
   const badge = byId('clock-badge');
   badge.dataset.state = state === 'not_started' || state === 'no_goal' ? 'waiting' : state;
   setText(badge, STATE_VIEW[state] || humanize(state));
@@ -1186,63 +1552,53 @@ function tickClock() {
     fill.style.width = `${Math.min(100, (elapsed / (goal * 60000)) * 100)}%`;
     warn.hidden = clock.warning_minutes == null;
     if (clock.warning_minutes != null) warn.style.left = `${(clock.warning_minutes / goal) * 100}%`;
-    let note = `Arrived ${hhmm(clock.started_at)} · goal by ${hhmm(Date.parse(clock.started_at) + goal * 60000)}`;
+    const moved = (d.transfers || []).length > 0;
+    const where = here ? `${moved ? ' to' : ' at'} ${here}` : '';
+    let note = `${moved ? 'Moved' : 'Arrived'}${where} ${hhmm(clock.started_at)} · goal by ${hhmm(Date.parse(clock.started_at) + goal * 60000)}`;
     if (state === 'handed_over') {
       const within = clock.within_goal ?? elapsed <= goal * 60000;
       note = `Handed over after ${Math.round(elapsed / 60000)} min: ${within ? 'within the goal' : 'over the goal'}. Press Available when you are free.`;
+    } else if (state === 'not_handed_over') {
+      note = `Stopped at ${hhmm(clock.stopped_at)} without a handover: the detention ended first.`;
     } else if (state === 'breached') note += ' · the goal has passed: the supervisor has been told';
     else if (state === 'warning') note += ' · nearing the goal: ask staff for the handover time';
     if (d.pending?.arrived) note += ' · arrival waiting to send';
+    if (d.pending?.transfer) note += ' · move waiting to send';
     setText(byId('clock-note'), note);
   }
-  const others = (d?.clocks || []).filter((c) => c.kind === 'assessment' && !c.stopped_at)
-    .map((c) => `Assessment (AMHP and doctor) due by ${hhmm(c.deadline_at)}`);
+  renderDetentionClock(d, now);
+  const others = [];
+  const assessment = d && clockOf(d, 'assessment');
+  if (assessment && !assessment.stopped_at) others.push(`Assessment (AMHP and doctor) due by ${hhmm(assessment.deadline_at)}`);
+  const welfare = d && clockOf(d, 'welfare_check');
+  if (welfare && !welfare.stopped_at) others.push(`Welfare check due by ${hhmm(welfare.deadline_at)}`);
   setText(byId('other-clocks'), others.join(' · '));
 }
 
-function onArrived() {
-  const job = currentJob();
-  if (!job) return;
-  const id = job.incident_id;
-  const d = effectiveDetention(id);
-  if (!d || d.arrived_at) return;
-  // The time is taken now, at the press, and sent as it is however late it goes.
-  const typed = byId('s136-arrived-at').value;
-  const at = typed ? timeInputToIso(typed) : nowIso();
-  delete app.formErrors[id];
-  const errors = [];
-  if (Date.parse(at) > Date.now() + FUTURE_SKEW_MS) errors.push({ field: 'at', message: 'That time is in the future.' });
-  if (Date.parse(at) < Date.parse(d.detained_at)) errors.push({ field: 'at', message: `Arrival must be after the detention (${hhmm(d.detained_at)}).` });
-  const body = { at };
-  if (!d.place_of_safety_id) {
-    const place = byId('s136-arrived-place').value;
-    if (!place) errors.push({ field: 'arrived-place', message: 'Say which place of safety you arrived at.' });
-    else body.place_of_safety_id = Number(place);
+/** The 24-hour limit (S2) runs from the first arrival, whatever moves follow. */
+function renderDetentionClock(d, now) {
+  const line = byId('detention-clock');
+  if (!d || !d.arrived_at) {
+    line.hidden = true;
+    return;
   }
-  if (errors.length) { app.formErrors[id] = errors; renderAll(); return; }
-  byId('s136-arrived-at').value = '';
-  enqueue({ type: 'arrived', method: 'POST', path: `/api/v1/incidents/${id}/s136/arrived`, body,
-    incidentId: id, label: `Arrived ${hhmm(at)} (incident ${id})` });
-}
-
-function onHandover() {
-  const job = currentJob();
-  if (!job) return;
-  const id = job.incident_id;
-  const d = effectiveDetention(id);
-  if (!d || !d.arrived_at || d.handover_at) return;
-  const typed = byId('s136-handover-at').value;
-  const at = typed ? timeInputToIso(typed) : nowIso();
-  const receivedBy = byId('s136-received-by').value.trim();
-  delete app.formErrors[id];
-  const errors = [];
-  if (!receivedBy) errors.push({ field: 'received_by', message: 'Say who took over (name and role).' });
-  if (Date.parse(at) > Date.now() + FUTURE_SKEW_MS) errors.push({ field: 'handover_at', message: 'That time is in the future.' });
-  if (Date.parse(at) < Date.parse(d.arrived_at)) errors.push({ field: 'handover_at', message: `Handover must be after the arrival (${hhmm(d.arrived_at)}).` });
-  if (errors.length) { app.formErrors[id] = errors; renderAll(); return; }
-  byId('s136-handover-at').value = '';
-  enqueue({ type: 'handover', method: 'POST', path: `/api/v1/incidents/${id}/s136/handover`,
-    body: { at, received_by: receivedBy }, incidentId: id, label: `Handed over ${hhmm(at)} (incident ${id})` });
+  const server = clockOf(d, 'detention');
+  const started = server?.started_at ?? d.arrived_at;
+  const deadline = server?.deadline_at ?? new Date(Date.parse(d.arrived_at) + DETENTION_HOURS * 3_600_000).toISOString();
+  line.hidden = false;
+  line.dataset.startedAt = started;
+  line.dataset.deadlineAt = deadline;
+  line.dataset.state = server ? clockState(server, now) : 'waiting';
+  let text;
+  if (server?.stopped_at) {
+    text = `Detention limit: stopped ${hhmm(server.stopped_at)} (the detention ended).`;
+  } else {
+    const left = Date.parse(deadline) - now;
+    text = `Detention limit (24 h from the first arrival, ${hhmm(started)}): ends ${dayTimeLabel(deadline, now)} · `
+      + (left >= 0 ? `${durationLabel(left)} left` : `passed ${durationLabel(left)} ago`);
+    if (!server) text += ' (until confirmed)';
+  }
+  setText(line, text);
 }
 
 // ---------------------------------------------------------------- field errors
@@ -1253,35 +1609,52 @@ function clearFieldErrors(root) {
   root.querySelectorAll('[aria-invalid="true"]').forEach((n) => n.removeAttribute('aria-invalid'));
 }
 
-function addFieldError(wrap, field, message, rule, tone) {
-  const p = el('p', `field-error${tone === 'warn' ? ' warn' : ''}`, message);
+/** A message without its own trailing "(S3)" when the rule id is shown beside it. */
+const withoutRule = (message, rule) => (rule ? message.replace(` (${rule})`, '') : message);
+
+function fillError(p, { field, message, rule, code }) {
+  p.replaceChildren();
+  p.dataset.field = field || 'form';
+  if (rule) {
+    p.dataset.rule = rule;
+    p.append(el('span', 'rule-id', rule), document.createTextNode(' '));
+  } else {
+    delete p.dataset.rule;
+  }
+  if (code) p.dataset.code = code;
+  p.append(document.createTextNode(withoutRule(message, rule)));
+}
+
+function addFieldError(wrap, error) {
+  const warn = error.tone === 'warn';
+  const p = el('p', `field-error${warn ? ' warn' : ''}`);
   p.dataset.testid = 'field-error';
-  p.dataset.field = field;
-  if (rule) p.dataset.rule = rule;
+  fillError(p, error);
   p.setAttribute('role', 'alert');
   // Beside the field, not below a long list (the place cards).
   const list = wrap.querySelector(':scope > .place-list');
   if (list) list.before(p);
   else wrap.append(p);
   const input = wrap.querySelector('input, select');
-  if (input && tone !== 'warn') input.setAttribute('aria-invalid', 'true');
+  if (input && !warn) input.setAttribute('aria-invalid', 'true');
 }
 
-/** Show [{field, message}] beside each field (server paths like "consulted.at"). */
+/** Show [{field, message, rule?}] beside each field (server paths like "consulted.at"). */
 function showFieldErrors(root, errors) {
-  for (const { field, message } of errors) {
-    const wrap = root.querySelector(`[data-field-wrap="${CSS.escape(field)}"]`)
-      || root.querySelector(`[data-field-wrap="${CSS.escape(String(field).split('.')[0])}"]`);
-    if (wrap) {
-      addFieldError(wrap, field, message);
+  for (const error of errors) {
+    const { field } = error;
+    const visible = (wrap) => wrap && !wrap.closest('[hidden]');
+    let wrap = root.querySelector(`[data-field-wrap="${CSS.escape(field)}"]`);
+    if (!visible(wrap)) wrap = root.querySelector(`[data-field-wrap="${CSS.escape(String(field).split('.')[0])}"]`);
+    if (visible(wrap)) {
+      addFieldError(wrap, error);
     } else {
       const formLevel = root.querySelector('.field-error.form-level');
-      if (formLevel) {
-        formLevel.textContent = message;
-        formLevel.dataset.field = field || 'form';
+      if (formLevel && formLevel.hidden) {
+        fillError(formLevel, error);
         formLevel.hidden = false;
       } else {
-        addFieldError(root, field || 'form', message);
+        addFieldError(root, { ...error, field: field || 'form' });
       }
     }
   }
@@ -1355,9 +1728,16 @@ function onS136Cancel() {
   renderAll();
 }
 
-function showNotice(message) {
-  setText(byId('notice-text'), message);
-  byId('notice').hidden = false;
+/** A notice stays until OK; a second one is added below it, never in its place (a "do not
+ *  attend" must not be replaced by the next message). */
+function showNotice(message, tone = 'info') {
+  const notice = byId('notice');
+  const box = byId('notice-text');
+  if (notice.hidden) box.replaceChildren();
+  if ([...box.children].some((line) => line.textContent === message)) return;
+  box.append(el('span', `notice-line ${tone}`, message));
+  notice.dataset.tone = box.querySelector('.notice-line.stop') ? 'stop' : 'info';
+  notice.hidden = false;
 }
 
 // ---------------------------------------------------------------- live events
@@ -1367,7 +1747,7 @@ function onEvent(event) {
   if (prefix === 'assignment') {
     onAssignmentEvent(event, data);
   } else if (event.type === 'unit.updated' && data.unit === app.unit.callsign) {
-    app.unit = { callsign: data.unit, status: data.status };
+    app.unit = { callsign: data.unit, status: data.status, lat: data.lat ?? app.unit.lat, lon: data.lon ?? app.unit.lon };
   } else if (event.type === 'place_of_safety.updated' && data.id != null) {
     app.places.set(data.id, data);
   } else if (['handover', 'assessment', 'detention', 'welfare_check'].includes(data.clock ?? prefix) && data.incident_id != null) {
@@ -1382,10 +1762,14 @@ function onEvent(event) {
 function onAssignmentEvent(event, data) {
   if (data.incident) app.summaries[data.incident_id] = data.incident;
   const before = app.assignments.get(data.assignment_id);
-  upsertAssignment({
+  const row = {
     id: data.assignment_id, incident_id: data.incident_id, unit: data.unit, unit_kind: data.unit_kind,
     status: data.status, offered_at: data.offered_at, expires_at: data.expires_at, decline_reason: data.decline_reason,
-  });
+  };
+  // Risk to life: a shorter time to accept, and supervisors watching (kept from the offer event).
+  if (data.urgent != null) row.urgent = Boolean(data.urgent);
+  if (data.risk_level != null) row.risk_level = data.risk_level;
+  upsertAssignment(row);
   if (data.status === 'offered') scheduleAlertCheck();
   if (data.status === 'accepted' && before?.status === 'offered') loadJobDetails(data.incident_id);
   // Tell the crew when a job was taken away, not when they did it themselves.
@@ -1394,22 +1778,19 @@ function onAssignmentEvent(event, data) {
   if (recent && !ours && before) {
     if (data.status === 'expired') showNotice(`The offer for incident ${data.incident_id} expired and went to another unit.`);
     if (data.status === 'cancelled') showNotice(`Incident ${data.incident_id} was taken off this unit by the control room.`);
-    if (data.status === 'withdrawn') showNotice(`Incident ${data.incident_id} was withdrawn: the control room decided it no longer needs this unit. Do not attend.`);
+    if (data.status === 'withdrawn') {
+      showNotice(withdrawnNotice(data.incident_id), 'stop');
+      alertCrew(); // the crew may be driving to it: a sound, not only words on the screen
+    }
   }
 }
 
 function onClockEvent(event, data, kind) {
   const d = app.detentions[data.incident_id];
-  if (d) {
-    const clocks = d.clocks || (d.clocks = []);
-    const clock = clocks.find((c) => c.kind === data.clock);
-    const fields = ['state', 'started_at', 'deadline_at', 'elapsed_minutes', 'goal_minutes', 'warning_minutes', 'agreed', 'stopped_at', 'within_goal', 'outcome'];
-    const update = Object.fromEntries(fields.filter((f) => f in data).map((f) => [f, data[f]]));
-    if (clock) Object.assign(clock, update);
-    else clocks.push({ kind: data.clock, ...update });
-  }
+  if (d) mergeClockEvent(d.clocks || (d.clocks = []), data);
   // A breach just now sounds; an old one replayed after a reconnect does not.
-  if (kind === 'breached' && data.clock === 'handover' && Date.now() - Date.parse(event.at) < 120_000) alertCrew();
+  if (kind === 'breached' && ['handover', 'detention', 'welfare_check'].includes(data.clock)
+      && Date.now() - Date.parse(event.at) < 120_000) alertCrew();
   reloadDetentionSoon(data.incident_id);
 }
 
@@ -1454,7 +1835,7 @@ function tick() {
 // ---------------------------------------------------------------- sign in / out
 function startTablet(session) {
   app.session = session;
-  app.unit = { callsign: session.unit, status: null };
+  app.unit = { callsign: session.unit, status: null, lat: null, lon: null };
   loadStored();
   byId('login').hidden = true;
   byId('app').hidden = false;
@@ -1481,8 +1862,8 @@ function signOut(notice = '') {
   clearSession();
   Object.assign(app, {
     session: null, stream: null, timers: [], assignments: new Map(), summaries: {}, incidents: {}, detentions: {},
-    places: new Map(), queue: [], drafts: {}, formErrors: {}, flushing: null, alerted: new Set(),
-    formIncident: null, renderedJob: '', unit: { callsign: null, status: null },
+    places: new Map(), queue: [], drafts: {}, formErrors: {}, stepErrors: {}, flushing: null, alerted: new Set(),
+    formIncident: null, renderedJob: '', unit: { callsign: null, status: null, lat: null, lon: null },
   });
   byId('offer-stack').replaceChildren();
   byId('job-card').replaceChildren();
@@ -1534,15 +1915,31 @@ byId('s136-form').addEventListener('change', onFormInput);
 for (const button of document.querySelectorAll('#s136-form .timefield .now')) button.addEventListener('click', onTimeNow);
 byId('s136-arrived').addEventListener('click', onArrived);
 byId('s136-handover').addEventListener('click', onHandover);
-byId('s136-arrived-at').addEventListener('input', () => renderAll());
-byId('s136-handover-at').addEventListener('input', () => renderAll());
+for (const input of [byId('s136-arrived-at'), byId('s136-handover-at')]) {
+  input.addEventListener('input', () => {
+    renderTimeConfirm(input, () => renderAll());
+    clearFieldErrors(input.closest('[data-field-wrap]'));
+    renderAll();
+  });
+}
+byId('s136-arrived-place').addEventListener('change', () => {
+  clearFieldErrors(byId('arrived-place-wrap'));
+  renderAll();
+});
 byId('s136-received-by').addEventListener('input', (event) => {
   const job = currentJob();
   if (!job) return;
-  const draft = app.drafts[job.incident_id] || (app.drafts[job.incident_id] = { ...newDraft(job.incident_id), open: false, submitted: true });
-  draft.received_by = event.target.value;
+  ensureDraft(job.incident_id).received_by = event.target.value;
   saveDrafts();
 });
+byId('s136-transfer-open').addEventListener('click', onTransferOpen);
+byId('s136-transfer-cancel').addEventListener('click', onTransferCancel);
+byId('s136-transfer-submit').addEventListener('click', onTransferSubmit);
+byId('transfer-panel').addEventListener('input', onTransferInput);
+byId('transfer-panel').addEventListener('change', onTransferInput);
+buildChoiceFields(byId('s136-choice-fields'), 's136', true);
+buildChoiceFields(byId('s136-arrival-choice-fields'), 's136-arrival', false);
+buildChoiceFields(byId('s136-transfer-choice-fields'), 's136-transfer', false);
 window.addEventListener('offline', onBrowserOffline);
 window.addEventListener('online', onBrowserOnline);
 // Another tab of this tablet changed the queue or drafts: pick them up.
