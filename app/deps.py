@@ -37,10 +37,6 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
 
 
-def unauthenticated(message: str) -> AppError:
-    return Unauthenticated(message)
-
-
 def idle_limit(request: Request) -> timedelta:
     return timedelta(minutes=request.app.state.settings.session_idle_minutes)
 

@@ -60,8 +60,10 @@ async def test_a_tablet_returns_to_sign_in_when_its_account_is_disabled(start_se
         page = await chromium.new_page(viewport={"width": 1024, "height": 768})
         await page.goto(f"{server.url}/tablet")
         await sign_in(page, "crew-sessions")
-        await page.get_by_test_id("connection-status").filter(has_text="live").wait_for(
-            timeout=10_000
+        await (
+            page.get_by_test_id("connection-status")
+            .filter(has_text="live")
+            .wait_for(timeout=10_000)
         )
         connection = await asyncpg.connect(dsn(server.database_url))
         try:

@@ -142,6 +142,7 @@ async def close_when_session_ends(
         except (SQLAlchemyError, OSError) as exc:
             # The database is briefly away: keep the socket, ask again next time.
             log.warning("could not re-check a websocket's session (%s)", type(exc).__name__)
+            await asyncio.sleep(1.0)
             continue
         if scope_changed(opened.actor, current.actor):
             await close_quietly(
