@@ -1,10 +1,12 @@
-"""Command line: `python -m app migrate | serve | user add | demo`."""
+"""Command line: `python -m app migrate | serve | user add|disable|reset-password | demo`."""
 
 import argparse
 import asyncio
+import copy
 import getpass
 import logging
 import sys
+from typing import Any
 
 from app.config import get_settings
 from app.database import resolve_database_url
@@ -33,11 +35,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = _migrate()
     port = args.port or settings.port
     print(f"serving on http://{settings.host}:{port}  (API docs at /docs)", flush=True)
+    trusted_proxies = settings.trusted_proxies.strip()
     uvicorn.run(
         create_app(settings, database_url=url),
         host=settings.host,
         port=port,
-        proxy_headers=True,
+        # X-Forwarded-For and -Proto are believed only from the proxies named; with none, the
+        # peer is the client (uvicorn would otherwise trust any proxy on this machine).
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=10,
         ws_ping_interval=settings.ws_ping_interval_seconds,
         ws_ping_timeout=settings.ws_ping_interval_seconds,
@@ -46,29 +53,74 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's logging, with secrets in URLs (`?ticket=`, a stray `?token=`) redacted from
+    its access and connection lines."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": "app.auth.log_redaction.RedactUrlSecrets"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    return config
+
+
 def _read_password() -> str:
-    if sys.stdin.isatty():
-        password = getpass.getpass("password: ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
-        raise SystemExit("the password must be at least 8 characters")
+    """The new password, from the terminal (asked twice) or the first line of standard input.
+    The policy is checked where the account is changed (app/services/users.py)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != password:
+        raise SystemExit("error: the two passwords differ")
     return password
+
+
+def _run_account_command(command: Any) -> Any:
+    from app.errors import AppError
+
+    try:
+        return asyncio.run(command)
+    except (ValueError, AppError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from app.cli import add_user
-    from app.errors import AppError
 
     url = _migrate()
     password = _read_password()
-    try:
-        asyncio.run(
-            add_user(url, args.username, password, role=args.role, unit=args.unit, area=args.area)
+    existed = _run_account_command(
+        add_user(
+            url,
+            args.username,
+            password,
+            role=args.role,
+            unit=args.unit,
+            area=args.area,
+            reset=args.reset,
         )
-    except (ValueError, AppError) as exc:
-        raise SystemExit(f"error: {exc}") from exc
-    print(f"user {args.username} ({args.role}) added")
+    )
+    done = "reset and signed out everywhere" if existed else "added"
+    print(f"user {args.username} ({args.role}) {done}")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    from app.cli import disable_user
+
+    revoked = _run_account_command(disable_user(_migrate(), args.username))
+    print(f"user {args.username} disabled; {revoked} open session(s) ended")
+    return 0
+
+
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from app.cli import reset_password
+
+    url = _migrate()
+    password = _read_password()
+    revoked = _run_account_command(reset_password(url, args.username, password))
+    print(f"password of {args.username} reset; {revoked} open session(s) ended")
     return 0
 
 
@@ -85,9 +137,12 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.auth.log_redaction import RedactUrlSecrets
     from app.models.user import ROLES
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactUrlSecrets())
     parser = argparse.ArgumentParser(prog="python -m app")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
@@ -102,7 +157,22 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--unit", default=None, help="callsign of the unit a crew account is bound to")
     add.add_argument("--area", default="default", help="area code (default: default)")
+    add.add_argument(
+        "--reset",
+        action="store_true",
+        help="if the user exists, replace its password, role, area and unit, enable it, and "
+        "end its sessions (without this, an existing name is refused)",
+    )
     add.set_defaults(run=cmd_user_add)
+    disable = user.add_parser("disable", help="disable a user and end all of its sessions")
+    disable.add_argument("username")
+    disable.set_defaults(run=cmd_user_disable)
+    reset = user.add_parser(
+        "reset-password",
+        help="set a new password (read from standard input) and end all of the user's sessions",
+    )
+    reset.add_argument("username")
+    reset.set_defaults(run=cmd_user_reset_password)
     commands.add_parser("demo", help="load a demo area, units and users").set_defaults(run=cmd_demo)
     args = parser.parse_args(argv)
     return args.run(args)

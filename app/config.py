@@ -19,7 +19,13 @@ class Settings(BaseSettings):
     port: int = 8000
     # HMAC key for access tokens; generated once into data_dir when unset.
     secret_key: SecretStr | None = None
+    # The shift-long limit of a signed-in session (and its access token), fixed at sign-in.
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    # A session unused for this long ends (an open websocket keeps it in use).
+    session_idle_minutes: int = Field(default=60, ge=2, le=24 * 60)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
+    # addresses or networks (e.g. "10.0.0.5,10.1.0.0/16"). Empty: none, the peer is the client.
+    trusted_proxies: str = ""
     max_body_bytes: int = 64 * 1024
     # Allowed clock skew for times entered by people and devices.
     future_skew_seconds: int = 120
@@ -30,8 +36,10 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(default=1000, ge=10)  # per subscriber; past it, disconnected
     ws_send_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_ping_interval_seconds: float = Field(default=10.0, gt=0)  # protocol pings find dead peers
-    # how often an open socket re-checks its token and account (and at the token's expiry)
-    ws_recheck_seconds: float = Field(default=60.0, gt=0)
+    # How often an open socket re-checks its session and account when no change was announced
+    # (changes are announced at once on `triage_auth`; this is the fallback), and renews the
+    # session's idle clock. At most a minute, so an open socket always keeps its session alive.
+    ws_recheck_seconds: float = Field(default=60.0, gt=0, le=60)
     # how often each instance renews its crews' presence (offers need one within 30 s)
     presence_heartbeat_seconds: float = Field(default=10.0, gt=0, le=20)
     event_poll_seconds: float = Field(default=1.0, gt=0)  # fallback when a NOTIFY is missed

@@ -1,17 +1,20 @@
 """Request dependencies: the unit-of-work session and the authenticated actor."""
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.actor import Actor
+from app.auth.session_rules import renewal_due
 from app.auth.tokens import InvalidToken, read_token
 from app.errors import AppError
-from app.models import Area, User
+from app.services import user_sessions
+from app.services.user_sessions import Unauthenticated
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -34,50 +37,60 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
 
 
-def unauthenticated(message: str) -> AppError:
-    return AppError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
+def idle_limit(request: Request) -> timedelta:
+    return timedelta(minutes=request.app.state.settings.session_idle_minutes)
 
 
-# Built once: asked on every request, so its construction and cache key are not paid each time.
-_USER_AND_AREA = (
-    select(User, Area.code)
-    .join(Area, Area.id == User.area_id)
-    .where(User.id == bindparam("user_id"))
-)
-
-
-async def load_actor(session: AsyncSession, token: str, *, secret: str) -> Actor:
-    """Resolve a bearer token to an active user (used by HTTP and the websocket)."""
+async def authenticate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    token: str,
+    *,
+    secret: str,
+    idle: timedelta,
+    now: datetime,
+) -> Actor:
+    """Resolve a bearer token to the actor of a session that may still be used, renewing the
+    session's idle clock when due. In a short transaction of its own, before the request's own
+    session takes a connection: a request never holds two pooled connections at once, and the
+    renewal is neither held locked for the request's length nor undone by its failure."""
     try:
-        user_id = read_token(token, secret=secret)
+        claims = read_token(token, secret=secret)
     except InvalidToken as exc:
-        raise unauthenticated(f"The access token is not valid ({exc}); sign in again.") from exc
-    row = (await session.execute(_USER_AND_AREA, {"user_id": user_id})).first()
-    if row is None or not row[0].active:
-        raise unauthenticated("This account is not active; sign in again.")
-    user, area_code = row
-    return Actor(user.id, user.username, user.role, user.area_id, area_code, user.unit_callsign)
+        raise Unauthenticated(f"The access token is not valid ({exc}); sign in again.") from exc
+    async with sessionmaker() as session, session.begin():
+        resolved = await user_sessions.resolve(
+            claims.session_id, claims.user_id, session=session, now=now, idle=idle
+        )
+        if renewal_due(resolved.facts.last_seen_at, now=now):
+            await user_sessions.renew(claims.session_id, session=session, now=now)
+    return resolved.actor
 
 
 async def get_actor(
     request: Request,
-    session: Session,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
-    actor = await load_actor(session, credentials.credentials, secret=request.app.state.secret_key)
-    client = request.client.host if request.client else None
-    return Actor(
-        actor.user_id,
-        actor.username,
-        actor.role,
-        actor.area_id,
-        actor.area_code,
-        actor.unit_callsign,
-        request_id=request.state.request_id,
-        client_ip=client,
+        raise Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.")
+    state = request.app.state
+    actor = await authenticate(
+        state.sessionmaker,
+        credentials.credentials,
+        secret=state.secret_key,
+        idle=idle_limit(request),
+        now=datetime.now(UTC),
     )
+    return replace(
+        actor,
+        request_id=request.state.request_id,
+        client_ip=client_address(request),
+    )
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address: the peer, or what a trusted proxy says it forwarded for (uvicorn
+    believes X-Forwarded-For only from `TRUSTED_PROXIES`; see app/__main__.py)."""
+    return request.client.host if request.client else None
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Actor]]:

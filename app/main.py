@@ -42,6 +42,7 @@ from app.routers import (
     units,
     ws,
 )
+from app.services import user_sessions
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             state.sessionmaker,
             interval=settings.worker_interval_seconds,
             event_retention=timedelta(hours=settings.event_retention_hours),
+        )
+        state.workers.add(
+            "session-purge", user_sessions.purge_job, user_sessions.PURGE_EVERY_SECONDS
         )
         state.presence = Presence(
             state.sessionmaker,

@@ -2,7 +2,6 @@
 rolled back afterwards, and an httpx client on the application."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -10,17 +9,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.auth.tokens import issue_token
 from app.config import Settings
 from app.database import create_engine
 from app.main import create_app
 from app.migrate import upgrade
 from app.realtime.hub import Hub
 from app.realtime.listener import EventListener
-from app.services.users import upsert_user
 from tests import db
+from tests.accounts import make_account, open_session
 
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
+TEST_PASSWORD = "correct horse battery"  # every make_user account signs in with it
 
 
 @pytest.fixture(scope="session")
@@ -99,16 +98,16 @@ MakeUser = Callable[..., Awaitable[dict[str, str]]]
 
 @pytest.fixture
 def make_user(session: AsyncSession) -> MakeUser:
-    """Create a user in the test transaction; returns its Authorization header."""
+    """Create a user, signed in, in the test transaction; returns its Authorization header."""
     counter = iter(range(1_000_000))
 
     async def make(role: str, *, unit: str | None = None, area: str = "default") -> dict[str, str]:
         username = f"{role}-{next(counter)}"
-        user = await upsert_user(
-            username, "correct horse battery", session=session, role=role, unit=unit, area=area
+        user = await make_account(
+            session, username, role, password=TEST_PASSWORD, unit=unit, area=area
         )
+        token, _ = await open_session(session, user.id, secret=TEST_SECRET)
         await session.commit()
-        token = issue_token(user_id=user.id, role=role, secret=TEST_SECRET, ttl=timedelta(hours=1))
         return {"Authorization": f"Bearer {token}"}
 
     return make

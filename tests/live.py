@@ -11,16 +11,14 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.auth.tokens import issue_token
 from app.database import create_engine, create_sessionmaker
-from app.services.users import upsert_user
+from tests.accounts import make_account, open_session
 
 LIVE_PASSWORD = "live-password-123"  # every user add_user makes signs in with it
 LIVE_SECRET = "live-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -55,8 +53,23 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def ticket(self, token: str) -> str:
+        """A fresh single-use websocket ticket for the session `token` belongs to.
+
+        Blocking on purpose, so that `connect(server.ws_url(token))` stays one expression in every
+        test: the server is another process, and one local request barely pauses this loop."""
+        response = httpx.post(
+            f"{self.url}/api/v1/auth/ws-ticket", headers={"Authorization": f"Bearer {token}"}
+        )
+        response.raise_for_status()
+        return response.json()["ticket"]
+
     def ws_url(self, token: str, after: int | None = None) -> str:
-        query = f"token={token}" + (f"&after={after}" if after is not None else "")
+        """The websocket URL for the session `token` belongs to, with a new ticket."""
+        return self.ticket_url(self.ticket(token), after)
+
+    def ticket_url(self, ticket: str, after: int | None = None) -> str:
+        query = f"ticket={ticket}" + (f"&after={after}" if after is not None else "")
         return f"ws://127.0.0.1:{self.port}/ws?{query}"
 
     async def start(self, timeout: float = 30.0) -> "LiveServer":
@@ -109,19 +122,26 @@ async def add_user(
     area: str = "default",
     username: str | None = None,
 ) -> dict[str, Any]:
-    """Create a user straight in the database; returns its id, token and auth header."""
+    """Create a user straight in the database, signed in; returns its id, username, token,
+    session id and auth header (the password is LIVE_PASSWORD)."""
     engine = create_engine(database_url, pool_size=1)
+    name = username or f"{role}-{unit or ''}-{os.urandom(3).hex()}"
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            name = username or f"{role}-{unit or ''}-{os.urandom(3).hex()}"
-            user = await upsert_user(
-                name, LIVE_PASSWORD, session=session, role=role, unit=unit, area=area
+            user = await make_account(
+                session, name, role, password=LIVE_PASSWORD, unit=unit, area=area
             )
             user_id = user.id
+            token, session_id = await open_session(session, user_id, secret=LIVE_SECRET)
     finally:
         await engine.dispose()
-    token = issue_token(user_id=user_id, role=role, secret=LIVE_SECRET, ttl=timedelta(hours=1))
-    return {"id": user_id, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
+    return {
+        "id": user_id,
+        "username": name,
+        "token": token,
+        "session_id": session_id,
+        "headers": {"Authorization": f"Bearer {token}"},
+    }
 
 
 async def online(ws: ClientConnection) -> ClientConnection:

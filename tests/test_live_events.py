@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.engine import make_url
 from websockets.exceptions import ConnectionClosed
 
-from app.auth.tokens import issue_token
+from app.database import create_engine, create_sessionmaker
+from tests.accounts import open_session
 from tests.factories import incident
 from tests.live import LIVE_SECRET, add_user, connect, drain, receive_json
 from tests.test_live_dispatch import setup_area
@@ -40,36 +41,42 @@ async def closed_with(url: str) -> tuple[int, str]:
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
-async def test_socket_refuses_bad_tokens_with_a_clear_code(start_server):
+async def test_socket_refuses_bad_tickets_and_tokens_with_a_clear_code(start_server):
     server = await start_server()
     user = await add_user(server.database_url, "supervisor")
-    expired = issue_token(
-        user_id=user["id"], role="supervisor", secret=LIVE_SECRET, ttl=timedelta(seconds=-5)
-    )
     assert (await closed_with(f"ws://127.0.0.1:{server.port}/ws"))[0] == 4401
-    code, reason = await closed_with(server.ws_url("forged.token.value"))
-    assert code == 4401 and "token" in reason
-    code, reason = await closed_with(server.ws_url(expired))
-    assert code == 4401 and "expired" in reason
+    code, reason = await closed_with(server.ticket_url("made-up-ticket"))
+    assert code == 4401 and "ticket" in reason
+    code, reason = await closed_with(server.ticket_url("x" * 500))
+    assert code == 4401 and "ticket" in reason
+    # The access token is no longer taken in the URL, even a valid one.
+    token_url = f"ws://127.0.0.1:{server.port}/ws?token={user['token']}"
+    code, reason = await closed_with(token_url)
+    assert code == 4401 and "ws-ticket" in reason
     code, reason = await closed_with(server.ws_url(user["token"]) + "&after=yesterday")
     assert code == 4400
 
 
-async def test_open_socket_is_closed_when_its_token_expires_or_account_is_disabled(
+async def test_open_socket_is_closed_when_its_session_expires_or_account_is_disabled(
     start_server,
 ):
-    server = await start_server(WS_RECHECK_SECONDS="0.5")
+    server = await start_server()  # re-checks only every minute: the timer and NOTIFY act
     user = await add_user(server.database_url, "supervisor")
-    short = issue_token(
-        user_id=user["id"], role="supervisor", secret=LIVE_SECRET, ttl=timedelta(seconds=2)
-    )
+    engine = create_engine(server.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            short, _ = await open_session(
+                session, user["id"], secret=LIVE_SECRET, ttl=timedelta(seconds=3)
+            )
+    finally:
+        await engine.dispose()
     async with connect(server.ws_url(short)) as ws:
         await ws.send('{"type": "ping"}')
-        assert (await receive_json(ws))["type"] == "pong"  # open while the token is good
+        assert (await receive_json(ws))["type"] == "pong"  # open while the session is good
         with pytest.raises(ConnectionClosed) as closed:
             while True:
-                await asyncio.wait_for(ws.recv(), 5)
-    assert closed.value.rcvd.code == 4401 and "expired" in closed.value.rcvd.reason
+                await asyncio.wait_for(ws.recv(), 8)
+    assert closed.value.rcvd.code == 4401 and "shift-long limit" in closed.value.rcvd.reason
 
     async with connect(server.ws_url(user["token"])) as ws:
         await ws.send('{"type": "ping"}')
@@ -287,7 +294,7 @@ async def test_dead_connection_is_found_by_heartbeat(start_server):
     sock = socket.create_connection(("127.0.0.1", server.port))
     sock.sendall(
         (
-            f"GET /ws?token={supervisor['token']} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"GET /ws?ticket={server.ticket(supervisor['token'])} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Upgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n"

@@ -5,6 +5,10 @@ NOTIFY on the events channel, with a short poll as the fallback, because notific
 the connection was down are gone. Either way it reads `id > last_seen` in id order, which the
 outbox makes gap-free, and hands the rows to the hub. A broken connection is replaced with backoff;
 the cursor makes the catch-up exact.
+
+The same connection listens on `triage_auth` (a session revoked, an account changed) and passes
+each notification to the AuthWatch, which wakes the sockets concerned; on every (re)connect all
+sockets re-check, since the notifications sent meanwhile are gone.
 """
 
 import asyncio
@@ -17,6 +21,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from app.auth.watch import CHANNEL as AUTH_CHANNEL
+from app.auth.watch import AuthWatch
 from app.realtime.hub import Hub
 from app.realtime.outbox import CHANNEL
 from app.realtime.wire import envelope
@@ -37,9 +43,17 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
 
 
 class EventListener:
-    def __init__(self, database_url: str, hub: Hub, *, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        hub: Hub,
+        *,
+        poll_interval: float = 1.0,
+        auth_watch: AuthWatch | None = None,
+    ) -> None:
         self.dsn = asyncpg_dsn(database_url)
         self.hub = hub
+        self.auth_watch = auth_watch or AuthWatch()
         self.poll_interval = poll_interval
         self.connected = False
         self.last_read_at = 0.0
@@ -84,6 +98,9 @@ class EventListener:
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
 
+    def _on_auth_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.auth_watch.announce(payload)
+
     async def _run(self) -> None:
         backoff = 0.2
         while True:
@@ -91,6 +108,8 @@ class EventListener:
             try:
                 connection = await self._connect()
                 await connection.add_listener(CHANNEL, self._on_notify)
+                await connection.add_listener(AUTH_CHANNEL, self._on_auth_notify)
+                self.auth_watch.wake_all()
                 self.connected = True
                 backoff = 0.2
                 while True:

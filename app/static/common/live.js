@@ -4,10 +4,13 @@
  *
  *   api(path, {method, body, token, headers})  JSON over fetch; throws ApiError on non-2xx
  *   signIn(username, password)                 POST /api/v1/auth/token (form-encoded)
- *   saveSession / loadSession / clearSession   the signed-in session, in sessionStorage
+ *   saveSession / loadSession / clearSession   the signed-in session, in sessionStorage;
+ *                                              clearSession also ends it on the server
+ *   signOutOnServer(token)                     POST /api/v1/auth/logout, best effort
  *   wireSignInForm({refusal, start})           the sign-in form every screen shares
  *   humanize(code)                             'on_scene' → 'On scene'
- *   LiveStream                                 the /ws event stream: resume, backoff, heartbeat
+ *   LiveStream                                 the /ws event stream: tickets, resume, backoff,
+ *                                              heartbeat
  */
 
 /** An API failure. `status` is the HTTP status (0 when the server could not be reached);
@@ -91,7 +94,10 @@ export function wireSignInForm({ refusal, start, beforeSubmit = () => {} }) {
     try {
       const answer = await signIn(username, password);
       const refused = refusal(answer, username);
-      if (refused) return showError(refused);
+      if (refused) {
+        signOutOnServer(answer.access_token); // this screen will not use the session
+        return showError(refused);
+      }
       byId('password').value = '';
       return start(saveSession(answer, username));
     } catch (err) {
@@ -126,8 +132,21 @@ export function loadSession() {
   return null;
 }
 
+/** Forget the stored session and end it on the server (every screen's sign-out calls this, on
+ *  purpose or because the session already ended, when the server just answers 204 again). */
 export function clearSession() {
+  let token = null;
+  try { token = JSON.parse(sessionStorage.getItem(SESSION_KEY))?.token ?? null; } catch { /* corrupt */ }
   sessionStorage.removeItem(SESSION_KEY);
+  if (token) signOutOnServer(token);
+}
+
+/** End a session on the server, best effort: offline, it ends anyway when unused for the idle
+ *  limit. `keepalive` lets the request outlive the page if it is being closed. */
+export function signOutOnServer(token) {
+  fetch('/api/v1/auth/logout', {
+    method: 'POST', headers: { Authorization: `Bearer ${token}` }, keepalive: true,
+  }).catch(() => { /* offline: the session ends by itself */ });
 }
 
 /** The `sub` claim of a JWT (the user id), used to keep one event cursor per user. */
@@ -144,22 +163,25 @@ const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_BAD_REQUEST = 4400;
 
 /**
- * Websocket client for `GET /ws?token=…[&after=<last id>]`.
+ * Websocket client for `GET /ws?ticket=…[&after=<last id>]`.
  *
+ * - Before each (re)connect asks for a fresh single-use ticket (`POST /api/v1/auth/ws-ticket`
+ *   with the token), so the access token itself never appears in a URL.
  * - Remembers the last event id (sessionStorage, per user) and resumes after it, so neither a
  *   reconnect nor a page reload loses or repeats events; ids ≤ the last one are ignored.
  * - Reconnects with exponential backoff (0.5 s → 10 s, jittered so a restarted server is not
  *   hit by every screen at once).
  * - Sends {"type":"ping"} every 15 s; if nothing at all arrives within 10 s of a ping the
  *   connection is taken as dead (a half-open TCP connection never fires `close` by itself).
- * - Close 4401 (token invalid or expired) stops it and calls onUnauthenticated; any other
- *   close (4008 too slow, 1012 restart, network loss…) reconnects.
+ * - Close 4401 (session ended, revoked, or the account changed), or a 401 when asking for a
+ *   ticket, stops it and calls onUnauthenticated; any other close (4008 too slow, 1012 restart,
+ *   network loss…) or a failed ticket request reconnects.
  *
  * Status: 'connecting' (first attempt, or retrying right after a drop), 'live', or 'offline'
  * (an attempt failed; still retrying in the background until stop()).
  */
 export class LiveStream {
-  #token; #path; #cursorKey; #ws = null; #stopped = true; #attempt = 0;
+  #token; #path; #cursorKey; #ws = null; #stopped = true; #attempt = 0; #connecting = null;
   #status = 'offline'; #lastId = 0; #timers = {};
   #onlineListener = () => this.#onOnline();
   #handlers = { event: [], status: [], resync: [], unauthenticated: [], message: [] };
@@ -179,7 +201,7 @@ export class LiveStream {
   onStatus(cb) { return this.#on('status', cb); }
   /** cb(data): events were missed (cursor too old): reload state over REST. */
   onResync(cb) { return this.#on('resync', cb); }
-  /** cb(reason): the token was refused; the stream has stopped. */
+  /** cb(reason): the session was refused; the stream has stopped. */
   onUnauthenticated(cb) { return this.#on('unauthenticated', cb); }
   /** cb(message) for control messages other than pong (error, *.result, resync). */
   onMessage(cb) { return this.#on('message', cb); }
@@ -235,22 +257,37 @@ export class LiveStream {
     this.#emit('status', status);
   }
 
-  #url() {
+  #url(ticket) {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const query = new URLSearchParams({ token: this.#token });
+    const query = new URLSearchParams({ ticket });
     if (this.#lastId > 0) query.set('after', String(this.#lastId));
     return `${scheme}//${location.host}${this.#path}?${query}`;
   }
 
+  /** One attempt: a fresh ticket, then the socket. */
   #connect() {
     this.#clearTimer('retry');
-    const ws = new WebSocket(this.#url());
+    const attempt = Symbol('connect');
+    this.#connecting = attempt;
+    // An attempt that hangs (e.g. a black-holed network) counts as failed.
+    this.#setTimer('open', this.options.deadAfterMs, () => this.#attemptFailed(attempt));
+    api('/api/v1/auth/ws-ticket', { method: 'POST', token: this.#token }).then(
+      (answer) => { if (this.#connecting === attempt) this.#open(answer.ticket); },
+      (err) => {
+        if (this.#connecting !== attempt) return; // stopped or given up meanwhile
+        if (err.status === 401) this.#signedOut(err.message);
+        else this.#attemptFailed(attempt);
+      },
+    );
+  }
+
+  #open(ticket) {
+    const ws = new WebSocket(this.#url(ticket));
     this.#ws = ws;
     let opened = false;
-    // A connect that hangs (e.g. a black-holed network) counts as a failed attempt.
-    this.#setTimer('open', this.options.deadAfterMs, () => this.#lost(ws, false));
     ws.onopen = () => {
       opened = true;
+      this.#connecting = null;
       this.#clearTimer('open');
       this.#attempt = 0;
       this.#setStatus('live');
@@ -260,8 +297,7 @@ export class LiveStream {
     ws.onclose = (close) => {
       if (ws !== this.#ws) return; // an old socket we already gave up on
       if (close.code === CLOSE_UNAUTHENTICATED) {
-        this.stop();
-        this.#emit('unauthenticated', close.reason || 'unauthenticated');
+        this.#signedOut(close.reason || 'unauthenticated');
         return;
       }
       if (close.code === CLOSE_BAD_REQUEST) {
@@ -299,10 +335,26 @@ export class LiveStream {
     this.#emit('message', message);
   }
 
+  #signedOut(reason) {
+    this.stop();
+    this.#emit('unauthenticated', reason);
+  }
+
+  /** The attempt `attempt` failed (no ticket, or no socket in time): retry later. */
+  #attemptFailed(attempt) {
+    if (this.#connecting !== attempt) return;
+    this.#dropSocket();
+    this.#retryLater(false);
+  }
+
   /** The socket `ws` is gone (closed, dead or never opened): drop it and retry later. */
   #lost(ws, wasOpen) {
     if (ws !== this.#ws) return;
     this.#dropSocket();
+    this.#retryLater(wasOpen);
+  }
+
+  #retryLater(wasOpen) {
     if (this.#stopped) return;
     // Right after a drop we show 'connecting'; once an attempt itself fails, 'offline'.
     this.#setStatus(wasOpen ? 'connecting' : 'offline');
@@ -316,6 +368,7 @@ export class LiveStream {
   #dropSocket() {
     const ws = this.#ws;
     this.#ws = null;
+    this.#connecting = null; // a ticket still on its way is for an attempt given up
     for (const name of ['open', 'dead']) this.#clearTimer(name);
     clearInterval(this.#timers.ping);
     delete this.#timers.ping;
@@ -328,7 +381,7 @@ export class LiveStream {
 
   // The network came back: retry now instead of waiting out the backoff.
   #onOnline() {
-    if (!this.#stopped && !this.#ws) {
+    if (!this.#stopped && !this.#ws && !this.#connecting) {
       this.#attempt = 0;
       this.#connect();
     }
