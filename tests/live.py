@@ -145,8 +145,8 @@ async def add_user(
 
 
 async def online(ws: ClientConnection) -> ClientConnection:
-    """Wait until the server has taken this socket in (its crew then counts as connected for
-    dispatch): a pong is only sent once the socket is registered."""
+    """Wait until the server has taken this socket in (subscribed, its crew counted as
+    connected for dispatch): a pong comes only after the socket's `ready`."""
     await ws.send('{"type": "ping"}')
     await receive_until(ws, lambda m: m.get("type") == "pong")
     return ws
@@ -168,8 +168,17 @@ async def crews_online(
         yield sockets
 
 
-async def receive_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+async def receive_json(
+    ws: ClientConnection, timeout: float = 5.0, *, skip_ready: bool = True
+) -> dict[str, Any]:
+    """The next message. `ready` (sent once when the socket is subscribed) is skipped unless
+    asked for: it tells a client when to load its state, and tests wait for it with online()."""
+    deadline = time.monotonic() + timeout
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), max(0.0, deadline - time.monotonic()))
+        message = json.loads(raw)
+        if not (skip_ready and message.get("type") == "ready"):
+            return message
 
 
 async def receive_until(

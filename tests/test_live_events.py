@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from app.database import create_engine, create_sessionmaker
 from tests.accounts import open_session
 from tests.factories import incident
-from tests.live import LIVE_SECRET, add_user, connect, drain, receive_json
+from tests.live import LIVE_SECRET, add_user, connect, drain, receive_json, receive_until
 from tests.test_live_dispatch import setup_area
 
 
@@ -72,7 +72,7 @@ async def test_open_socket_is_closed_when_its_session_expires_or_account_is_disa
         await engine.dispose()
     async with connect(server.ws_url(short)) as ws:
         await ws.send('{"type": "ping"}')
-        assert (await receive_json(ws))["type"] == "pong"  # open while the session is good
+        assert await receive_until(ws, lambda m: m["type"] == "pong")  # open, session good
         with pytest.raises(ConnectionClosed) as closed:
             while True:
                 await asyncio.wait_for(ws.recv(), 8)
@@ -80,7 +80,7 @@ async def test_open_socket_is_closed_when_its_session_expires_or_account_is_disa
 
     async with connect(server.ws_url(user["token"])) as ws:
         await ws.send('{"type": "ping"}')
-        assert (await receive_json(ws))["type"] == "pong"
+        assert await receive_until(ws, lambda m: m["type"] == "pong")
         connection = await asyncpg.connect(dsn(server.database_url))
         try:
             await connection.execute("UPDATE users SET active = false WHERE id = $1", user["id"])
@@ -196,12 +196,12 @@ async def test_resume_during_a_burst_of_concurrent_writes(start_server):
             after = received[-1]["id"] if received else None
             async with connect(server.ws_url(supervisor["token"], after=after)) as ws:
                 for _ in range(15):
-                    received.append(await receive_json(ws))
+                    received.append(await receive_until(ws, lambda m: "id" in m))
     finally:
         stop.set()
         await asyncio.gather(*writers)
     async with connect(server.ws_url(supervisor["token"], after=received[-1]["id"])) as ws:
-        received.extend(await drain(ws, 1.5))
+        received.extend(m for m in await drain(ws, 1.5) if "id" in m)
     ids = [m["id"] for m in received]
     assert ids == sorted(set(ids)), "duplicate or out of order"
     connection = await asyncpg.connect(dsn(server.database_url))
@@ -317,7 +317,7 @@ async def test_graceful_shutdown_closes_sockets_with_service_restart(start_serve
     supervisor = await add_user(server.database_url, "supervisor")
     async with connect(server.ws_url(supervisor["token"])) as ws:
         await ws.send(json.dumps({"type": "ping"}))
-        assert (await receive_json(ws))["type"] == "pong"
+        assert await receive_until(ws, lambda m: m["type"] == "pong")
         stopping = asyncio.create_task(server.stop(signal.SIGTERM))
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)

@@ -14,7 +14,15 @@ import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.live import LIVE_PASSWORD, PROJECT_ROOT, LiveServer, add_user, connect, online
+from tests.live import (
+    LIVE_PASSWORD,
+    PROJECT_ROOT,
+    LiveServer,
+    add_user,
+    connect,
+    online,
+    receive_until,
+)
 from tests.test_live_events import dsn
 
 WITHIN = 5.0  # seconds: revocation and changes reach every instance this fast
@@ -183,7 +191,7 @@ async def test_two_instances_racing_for_one_ticket_let_exactly_one_in(start_serv
                 await ws.send('{"type": "ping"}')
                 try:
                     async with asyncio.timeout(WITHIN):
-                        return "pong" in await ws.recv()
+                        return (await receive_until(ws, lambda m: m["type"] == "pong")) != {}
                 except ConnectionClosed:
                     return False
 

@@ -62,6 +62,9 @@ class SubscriberStream:
             self.last_sent = subscription.start_after
             if after is not None:
                 await self._replay(after)
+            # From here every event this viewer may see reaches the socket: a client that
+            # loads its state over REST now (or resumed with `after`) misses nothing.
+            await self.send(control("ready", after=self.last_sent))
             tasks = [
                 asyncio.create_task(self._forward(subscription)),
                 asyncio.create_task(self._receive()),

@@ -177,6 +177,9 @@ const CLOSE_BAD_REQUEST = 4400;
  *   ticket, stops it and calls onUnauthenticated; any other close (4008 too slow, 1012 restart,
  *   network loss…) or a failed ticket request reconnects.
  *
+ * - 'live' only once the server says `ready`: it has subscribed this socket (and counted a crew
+ *   as connected), so state read over REST from then on misses no event.
+ *
  * Status: 'connecting' (first attempt, or retrying right after a drop), 'live', or 'offline'
  * (an attempt failed; still retrying in the background until stop()).
  */
@@ -290,7 +293,6 @@ export class LiveStream {
       this.#connecting = null;
       this.#clearTimer('open');
       this.#attempt = 0;
-      this.#setStatus('live');
       this.#timers.ping = setInterval(() => this.#ping(ws), this.options.pingEveryMs);
     };
     ws.onmessage = (message) => this.#receive(message.data);
@@ -331,6 +333,10 @@ export class LiveStream {
       return;
     }
     if (message.type === 'pong') return;
+    if (message.type === 'ready') {
+      this.#setStatus('live');
+      return;
+    }
     if (message.type === 'resync') this.#emit('resync', message.data || {});
     this.#emit('message', message);
   }
