@@ -19,6 +19,7 @@ from app.realtime.hub import Hub
 from app.realtime.listener import EventListener
 from app.services.users import upsert_user
 from tests import db
+from tests.roles import as_app_role
 
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
 
@@ -42,7 +43,8 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=5)
+    # As the service's restricted role, as in production (tests/roles.py).
+    engine = create_engine(as_app_role(database_url), pool_size=5)
     yield engine
     await engine.dispose()
 
