@@ -17,6 +17,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.realtime.hub import Hub
 from app.realtime.listener import EventListener
+from app.services.audit import dispose_side_engines
 from app.services.users import upsert_user
 from tests import db
 from tests.roles import as_app_role
@@ -47,6 +48,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(as_app_role(database_url), pool_size=5)
     yield engine
     await engine.dispose()
+    await dispose_side_engines()  # refused attempts are audited on connections of their own
 
 
 @pytest.fixture

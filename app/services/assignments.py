@@ -1,8 +1,11 @@
-"""Reading assignments for the API."""
+"""Reading assignments for the API, and whether a unit may read an incident (need to know)."""
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import need_to_know
 from app.auth.actor import Actor
 from app.dispatch.transitions import ACTIVE
 from app.errors import NotFound
@@ -12,7 +15,9 @@ from app.schemas.assignment import AssignmentOut
 from app.services import audit
 
 
-def out(assignment: Assignment, unit: Unit, offered_by: str | None) -> AssignmentOut:
+def out(assignment: Assignment, unit: Unit, offered_by: str | None, *, role: str) -> AssignmentOut:
+    """`role`: the viewer's; the nurse's advice is left out for those without need to know."""
+    advice_shown = need_to_know.sees_advice(role)
     return AssignmentOut(
         id=assignment.id,
         incident_id=assignment.incident_id,
@@ -23,8 +28,8 @@ def out(assignment: Assignment, unit: Unit, offered_by: str | None) -> Assignmen
         expires_at=assignment.expires_at,
         responded_at=assignment.responded_at,
         decline_reason=assignment.decline_reason,
-        advice=assignment.advice,
-        s136_used=assignment.s136_used,
+        advice=assignment.advice if advice_shown else None,
+        s136_used=assignment.s136_used if advice_shown else None,
         advice_at=assignment.advice_at,
         offered_by=offered_by or "auto",
     )
@@ -39,11 +44,11 @@ def _query():
     )
 
 
-async def get_out(assignment_id: int, *, session: AsyncSession) -> AssignmentOut:
+async def get_out(assignment_id: int, *, session: AsyncSession, actor: Actor) -> AssignmentOut:
     row = (await session.execute(_query().where(Assignment.id == assignment_id))).first()
     if row is None:
         raise NotFound(f"Assignment {assignment_id}")
-    return out(*row)
+    return out(*row, role=actor.role)
 
 
 async def list_visible(
@@ -63,7 +68,7 @@ async def list_visible(
     }
     result = []
     for assignment, unit, offered_by in rows:
-        item = out(assignment, unit, offered_by)
+        item = out(assignment, unit, offered_by, role=actor.role)
         incident = incidents.get(assignment.incident_id) if assignment.status in ACTIVE else None
         if incident is not None:
             item.incident = events.incident_summary(incident, unit.kind)
@@ -79,17 +84,22 @@ async def list_visible(
     return result
 
 
-async def unit_has_taken(incident_id: int, callsign: str | None, *, session: AsyncSession) -> bool:
-    """Whether this unit has accepted the incident (need to know for its full record)."""
+async def unit_may_see(
+    incident_id: int,
+    callsign: str | None,
+    *,
+    session: AsyncSession,
+    now: datetime,
+    access: timedelta,
+) -> bool:
+    """Whether this unit may read the incident's person data: it has the job, or cleared it
+    less than `access` (the area's `crew_access_hours`) ago (app/need_to_know.py)."""
     if callsign is None:
         return False
-    found = await session.scalar(
-        select(Assignment.id)
+    rows = await session.execute(
+        select(Assignment.status, Assignment.updated_at)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(
-            Assignment.incident_id == incident_id,
-            Unit.callsign == callsign,
-            Assignment.status.in_(("accepted", "en_route", "on_scene", "cleared")),
-        )
+        .where(Assignment.incident_id == incident_id, Unit.callsign == callsign)
     )
-    return found is not None
+    jobs = [need_to_know.Job(status, changed_at) for status, changed_at in rows.all()]
+    return need_to_know.unit_may_see(jobs, now=now, access=access)
