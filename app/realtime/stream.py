@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.models.event import Event, EventRetention
-from app.realtime.audience import Viewer, sees_restricted, sql_filter
+from app.realtime.audience import Viewer, sees_restricted, sql_filter, summary_of
+from app.realtime.delivery_audit import deliveries
 from app.realtime.hub import OVERFLOW, Hub, Subscription
 from app.realtime.wire import control, render
 
@@ -109,9 +110,10 @@ class SubscriberStream:
                 )
             for row in rows:
                 full, public = render(row)
-                await self.send(
-                    full if sees_restricted(self.viewer, row["unit_callsign"]) else public
-                )
+                restricted = sees_restricted(self.viewer, row["unit_callsign"])
+                await self.send(full if restricted else public)
+                if restricted and (incident_id := summary_of(row["restricted"])) is not None:
+                    deliveries.note(self.viewer, incident_id)  # audited in batches
                 cursor = row["id"]
             if len(rows) < REPLAY_PAGE:
                 break
