@@ -36,6 +36,16 @@ def unit_may_see(jobs: Iterable[Job], *, now: datetime, access: timedelta) -> bo
     )
 
 
+def unit_may_be_sent_summary(jobs: Iterable[Job], *, now: datetime, access: timedelta) -> bool:
+    """Whether an event's need-to-know summary may (still) go to the unit, e.g. when a tablet
+    replays what it missed: while it is offered the job (to decide) or has it, and until
+    `access` after clearing it, as for the incident itself. An offer it let go, or a job it was
+    stood down from, no longer concerns it."""
+    return any(job.status == "offered" for job in jobs) or unit_may_see(
+        jobs, now=now, access=access
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DetentionFacts:
     recorded_by_unit: str | None  # the detention's unit (None: recorded with no unit)

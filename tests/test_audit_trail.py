@@ -382,3 +382,41 @@ async def test_summaries_delivered_over_websockets_are_audited(start_server):
             )
         ).json()
         assert ("incident.summary_delivered", "crew") in [(r["action"], r["role"]) for r in trail]
+
+
+async def test_a_role_refused_person_data_is_audited_as_denied(
+    client, handler, supervisor, make_user, session
+):
+    created = await new_incident(client, handler)
+    admin = await make_user("admin")
+    nurse = await make_user("nurse", unit="DESK1")
+    for headers, method, url in (
+        (handler, "GET", f"/api/v1/incidents/{created['id']}/s136"),
+        (nurse, "POST", f"/api/v1/incidents/{created['id']}/s136/outcome"),
+        (admin, "GET", f"/api/v1/incidents/{created['id']}"),
+        (handler, "GET", "/api/v1/handovers"),
+    ):
+        response = await client.request(method, url, json={}, headers=headers)
+        assert response.status_code == 403, (url, response.text)
+    rows = list(
+        await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.outcome == "denied", AuditEntry.request_id.is_not(None))
+            .order_by(AuditEntry.id.desc())
+            .limit(4)
+        )
+    )
+    assert [(r.action, r.actor_role, r.subject_id) for r in reversed(rows)] == [
+        ("detention.read", "call_handler", str(created["id"])),
+        ("detention.change", "nurse", str(created["id"])),
+        ("incident.read", "admin", str(created["id"])),
+        ("handover.list", "call_handler", None),
+    ]
+    trail = (
+        await client.get(f"/api/v1/audit?subject=incident:{created['id']}", headers=supervisor)
+    ).json()
+    assert [r["action"] for r in trail if r["outcome"] == "denied"] == [
+        "detention.read",
+        "detention.change",
+        "incident.read",
+    ]

@@ -1,6 +1,7 @@
 """Need to know (docs/security.md): who reads which person data, and until when. The pure rules
 (app/need_to_know.py), then each finding of issue 9 through the API."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -301,3 +302,54 @@ async def test_state_changes_are_audited(client, handler, admin, area, session):
     assert "already committed" not in str(declined.detail)  # free text stays in the record
     area_row = next(r for r in rows if r.action == "area.update")
     assert area_row.detail["changed"]["stale_job_minutes"] == {"from": 20, "to": 25}
+
+
+async def test_a_replay_sends_old_summaries_only_while_the_unit_may_see_them(start_server):
+    """A tablet resuming with `after` gets the events it missed (kept a day); the nurse desk's
+    summary (caller, circumstances) goes with them only within its access window."""
+    import asyncpg
+    import httpx
+    from sqlalchemy.engine import make_url
+
+    from tests.factories import incident
+    from tests.live import add_user, connect, online, receive_until
+
+    server = await start_server()
+    db = server.database_url
+    supervisor, handler = await add_user(db, "supervisor"), await add_user(db, "call_handler")
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        await add_unit(client, supervisor["headers"], "DESK1", kind="nurse_desk")
+        nurse = await add_user(db, "nurse", unit="DESK1")
+        async with connect(server.ws_url(nurse["token"])) as ws:
+            await online(ws)
+            created = (
+                await client.post(
+                    "/api/v1/incidents", json=incident(**ADVICE_CALL), headers=handler["headers"]
+                )
+            ).json()
+            offer = await receive_until(ws, lambda m: m.get("type") == "assignment.offered")
+            assert offer["data"]["incident"]["caller"]["phone"] == "07700 900123"
+        job = offer_to(created, "DESK1")
+        for action, body in (("accept", None), ("advice", {"advice": "x", "s136_used": False})):
+            r = await client.post(
+                f"/api/v1/assignments/{job}/{action}", json=body, headers=nurse["headers"]
+            )
+            assert r.status_code == 200, r.text
+
+    async def replayed_offer() -> dict:
+        async with connect(server.ws_url(nurse["token"], after=offer["id"] - 1)) as ws:
+            return await receive_until(ws, lambda m: m.get("id") == offer["id"])
+
+    assert "incident" in (await replayed_offer())["data"]  # cleared moments ago: still shown
+    owner = await asyncpg.connect(
+        make_url(db).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        await owner.execute(
+            "UPDATE assignments SET updated_at = now() - interval '13 hours' WHERE id = $1", job
+        )
+    finally:
+        await owner.close()
+    later = await replayed_offer()
+    assert later["type"] == "assignment.offered" and "incident" not in later["data"]
+    assert "07700" not in json.dumps(later)

@@ -4,15 +4,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from app.auth.actor import Actor
-from app.deps import Session, require_roles
+from app.deps import Session
 from app.errors import NotFound, Unprocessable
 from app.routers import ERROR_RESPONSES, NOT_FOUND
+from app.routers.guards import person_data
 from app.schemas.audit import AuditRowOut
 from app.services import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
-Supervisor = Annotated[Actor, Depends(require_roles("supervisor"))]
+Supervisor = Annotated[Actor, Depends(person_data("supervisor", action="audit.read"))]
 _SUBJECT = re.compile(r"^incident:([0-9]{1,19})$")
 _MAX_ID = 2**31 - 1  # incident ids are 32-bit
 

@@ -8,6 +8,7 @@ from app.auth.actor import Actor
 from app.deps import Session, require_roles
 from app.errors import Unprocessable
 from app.routers import ERROR_RESPONSES, NOT_FOUND
+from app.routers.guards import person_data
 from app.schemas.assignment import AssignmentOut, DispatchRequest
 from app.schemas.incident import (
     HandoffCreate,
@@ -23,6 +24,13 @@ from app.services import assignments, dispatch, idempotency, incidents
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
 
 Handler = Annotated[Actor, Depends(require_roles("call_handler", "supervisor"))]
+Lister = Annotated[
+    Actor, Depends(person_data("call_handler", "supervisor", action="incident.list"))
+]
+Reader = Annotated[
+    Actor,
+    Depends(person_data("call_handler", "supervisor", "crew", "nurse", action="incident.read")),
+]
 
 
 @router.post(
@@ -63,7 +71,7 @@ async def create_incident(
 @router.get("", summary="Incidents in your area, newest first, a page at a time")
 async def list_incidents(
     session: Session,
-    actor: Handler,
+    actor: Lister,
     status: Annotated[
         str | None,
         Query(description="One status, or several separated by commas: open,dispatched"),
@@ -98,11 +106,7 @@ async def list_incidents(
 
 
 @router.get("/{incident_id}", summary="One incident (the read is audited)")
-async def get_incident(
-    incident_id: int,
-    session: Session,
-    actor: Annotated[Actor, Depends(require_roles("call_handler", "supervisor", "crew", "nurse"))],
-) -> IncidentOut:
+async def get_incident(incident_id: int, session: Session, actor: Reader) -> IncidentOut:
     incident = await incidents.get(incident_id, session=session, actor=actor)
     return incidents.to_out(incident, role=actor.role)
 

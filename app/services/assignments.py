@@ -1,5 +1,6 @@
 """Reading assignments for the API, and whether a unit may read an incident (need to know)."""
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -7,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import need_to_know
 from app.auth.actor import Actor
+from app.database import db_now
 from app.dispatch.transitions import ACTIVE
 from app.errors import NotFound
-from app.models import Assignment, Incident, Unit, User
+from app.models import Area, Assignment, Incident, Unit, User
 from app.realtime import events
 from app.schemas.assignment import AssignmentOut
 from app.services import audit
@@ -103,3 +105,28 @@ async def unit_may_see(
     )
     jobs = [need_to_know.Job(status, changed_at) for status, changed_at in rows.all()]
     return need_to_know.unit_may_see(jobs, now=now, access=access)
+
+
+async def summaries_still_for(
+    viewer_unit: str | None, area_id: int, incident_ids: set[int], *, session: AsyncSession
+) -> set[int]:
+    """Of these incidents, those whose summary may still be sent to this unit (a replay after a
+    reconnect): its offer or job is live, or it cleared it less than the area's
+    `crew_access_hours` ago (app/need_to_know.py)."""
+    if viewer_unit is None or not incident_ids:
+        return set()
+    hours = await session.scalar(select(Area.crew_access_hours).where(Area.id == area_id))
+    now = await db_now(session)
+    jobs: dict[int, list[need_to_know.Job]] = defaultdict(list)
+    for incident_id, status, changed_at in await session.execute(
+        select(Assignment.incident_id, Assignment.status, Assignment.updated_at)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Unit.callsign == viewer_unit, Assignment.incident_id.in_(incident_ids))
+    ):
+        jobs[incident_id].append(need_to_know.Job(status, changed_at))
+    access = timedelta(hours=hours or 0)
+    return {
+        incident_id
+        for incident_id, unit_jobs in jobs.items()
+        if need_to_know.unit_may_be_sent_summary(unit_jobs, now=now, access=access)
+    }
