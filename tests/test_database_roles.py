@@ -121,3 +121,40 @@ async def test_a_live_server_connects_as_the_restricted_role(start_server, live_
         await observer.close()
     assert server.process is not None and server.process.poll() is None
     assert users == {APP_ROLE}
+
+
+def test_migrations_need_the_owner_and_a_refused_one_leaves_no_lock(server_url):
+    """The application role cannot migrate (no CREATE); the refusal does not leave the
+    migration lock held, so the owner's migration that follows is not blocked. At head, the
+    application role may run `migrate` (it only reads alembic_version): an instance given only
+    its own URL starts."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from app.migrate import upgrade
+    from tests import db
+    from tests.roles import as_app_role
+
+    name = db.create_database(server_url, prefix="triage_roles")
+    url = db.with_database(server_url, name)
+
+    async def migration_locks() -> int:
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn)
+        try:
+            return await connection.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7136001"
+            )
+        finally:
+            await connection.close()
+
+    try:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            upgrade(as_app_role(url))
+        assert asyncio.run(migration_locks()) == 0
+        upgrade(url)
+        upgrade(as_app_role(url))  # already at head: nothing to do, nothing refused
+    finally:
+        db.drop_database(server_url, name)
