@@ -1,12 +1,16 @@
 """Fixtures: a migrated PostgreSQL database per test run, each test inside a transaction that is
 rolled back afterwards, and an httpx client on the application."""
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +27,12 @@ from tests import db
 from tests.roles import as_app_role
 
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
+
+# Tests write nothing into the tree (tests/tree_guard.py): Hypothesis keeps its files elsewhere.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="triage-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+pytest_plugins = ["tests.tree_guard"]
 
 
 @pytest.fixture(scope="session")
