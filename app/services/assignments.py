@@ -86,6 +86,29 @@ async def list_visible(
     return result
 
 
+async def access_window(area_id: int, *, session: AsyncSession) -> timedelta:
+    """How long after clearing a unit keeps access: the area's `crew_access_hours`."""
+    hours = await session.scalar(select(Area.crew_access_hours).where(Area.id == area_id))
+    return timedelta(hours=hours or 0)
+
+
+async def unit_jobs(
+    callsign: str | None, incident_ids: set[int], *, session: AsyncSession
+) -> dict[int, list[need_to_know.Job]]:
+    """This unit's assignments on these incidents, by incident, as the need-to-know rules take
+    them (app/need_to_know.py)."""
+    jobs: dict[int, list[need_to_know.Job]] = defaultdict(list)
+    if callsign is None or not incident_ids:
+        return jobs
+    for incident_id, status, changed_at in await session.execute(
+        select(Assignment.incident_id, Assignment.status, Assignment.updated_at)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Unit.callsign == callsign, Assignment.incident_id.in_(incident_ids))
+    ):
+        jobs[incident_id].append(need_to_know.Job(status, changed_at))
+    return jobs
+
+
 async def unit_may_see(
     incident_id: int,
     callsign: str | None,
@@ -95,38 +118,24 @@ async def unit_may_see(
     access: timedelta,
 ) -> bool:
     """Whether this unit may read the incident's person data: it has the job, or cleared it
-    less than `access` (the area's `crew_access_hours`) ago (app/need_to_know.py)."""
-    if callsign is None:
-        return False
-    rows = await session.execute(
-        select(Assignment.status, Assignment.updated_at)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.incident_id == incident_id, Unit.callsign == callsign)
-    )
-    jobs = [need_to_know.Job(status, changed_at) for status, changed_at in rows.all()]
-    return need_to_know.unit_may_see(jobs, now=now, access=access)
+    less than `access` (the area's `crew_access_hours`) ago."""
+    jobs = await unit_jobs(callsign, {incident_id}, session=session)
+    return need_to_know.unit_may_see(jobs[incident_id], now=now, access=access)
 
 
 async def summaries_still_for(
-    viewer_unit: str | None, area_id: int, incident_ids: set[int], *, session: AsyncSession
+    callsign: str | None, area_id: int, incident_ids: set[int], *, session: AsyncSession
 ) -> set[int]:
     """Of these incidents, those whose summary may still be sent to this unit (a replay after a
     reconnect): its offer or job is live, or it cleared it less than the area's
-    `crew_access_hours` ago (app/need_to_know.py)."""
-    if viewer_unit is None or not incident_ids:
+    `crew_access_hours` ago."""
+    jobs = await unit_jobs(callsign, incident_ids, session=session)
+    if not jobs:
         return set()
-    hours = await session.scalar(select(Area.crew_access_hours).where(Area.id == area_id))
     now = await db_now(session)
-    jobs: dict[int, list[need_to_know.Job]] = defaultdict(list)
-    for incident_id, status, changed_at in await session.execute(
-        select(Assignment.incident_id, Assignment.status, Assignment.updated_at)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Unit.callsign == viewer_unit, Assignment.incident_id.in_(incident_ids))
-    ):
-        jobs[incident_id].append(need_to_know.Job(status, changed_at))
-    access = timedelta(hours=hours or 0)
+    access = await access_window(area_id, session=session)
     return {
         incident_id
-        for incident_id, unit_jobs in jobs.items()
-        if need_to_know.unit_may_be_sent_summary(unit_jobs, now=now, access=access)
+        for incident_id, of_incident in jobs.items()
+        if need_to_know.unit_may_be_sent_summary(of_incident, now=now, access=access)
     }

@@ -129,9 +129,8 @@ async def _may(detention: Detention, actor: Actor, *, session: AsyncSession, cha
     nurse desk when it was consulted on this incident (and may still see it)."""
     if actor.role == "supervisor":
         return True
-    area = await session.get_one(Area, detention.area_id)
     now = await db_now(session)
-    access = timedelta(hours=area.crew_access_hours)
+    access = await assignments.access_window(detention.area_id, session=session)
     facts = need_to_know.DetentionFacts(detention.unit_callsign, detention.ended_at)
     if change:
         return need_to_know.may_change_detention(

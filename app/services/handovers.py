@@ -5,8 +5,7 @@ detentions (while it may read them); the nurse desk only those of incidents it w
 Call handlers are not given the board (the router refuses them): a detention is not theirs.
 """
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +14,9 @@ from app import clocks, need_to_know
 from app.auth.actor import Actor
 from app.database import db_now
 from app.errors import Unprocessable
-from app.models import Area, Assignment, Clock, Detention, PlaceOfSafety, Unit
+from app.models import Clock, Detention, PlaceOfSafety
 from app.schemas.detention import HandoverOut
-from app.services import audit
+from app.services import assignments, audit
 from app.services.detention_clocks import clock_state
 
 STATES = ("open", "handed_over", "all")
@@ -97,10 +96,7 @@ async def list_handovers(
 
 async def _visible(rows: list, *, session: AsyncSession, actor: Actor, now: datetime) -> list:
     """The rows a crew or the nurse desk may see (supervisors see all)."""
-    access = timedelta(
-        hours=await session.scalar(select(Area.crew_access_hours).where(Area.id == actor.area_id))
-        or 0
-    )
+    access = await assignments.access_window(actor.area_id, session=session)
     if actor.role == "crew":
         return [
             (clock, detention, place)
@@ -112,17 +108,10 @@ async def _visible(rows: list, *, session: AsyncSession, actor: Actor, now: date
                 access=access,
             )
         ]
-    if actor.role == "nurse" and actor.unit_callsign is not None:
-        jobs: dict[int, list[need_to_know.Job]] = defaultdict(list)
-        for incident_id, status, changed_at in await session.execute(
-            select(Assignment.incident_id, Assignment.status, Assignment.updated_at)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .where(
-                Unit.callsign == actor.unit_callsign,
-                Assignment.incident_id.in_({clock.incident_id for clock, _d, _p in rows}),
-            )
-        ):
-            jobs[incident_id].append(need_to_know.Job(status, changed_at))
+    if actor.role == "nurse":
+        jobs = await assignments.unit_jobs(
+            actor.unit_callsign, {clock.incident_id for clock, _d, _p in rows}, session=session
+        )
         return [
             row
             for row in rows
