@@ -146,6 +146,8 @@ def test_migrations_need_the_owner_and_a_refused_one_leaves_no_lock(server_url):
         try:
             return await connection.fetchval(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7136001"
+                # locks are listed for the whole server: only this database's
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
         finally:
             await connection.close()
