@@ -9,15 +9,13 @@ import sys
 from typing import Any
 
 from app.config import get_settings
-from app.database import resolve_database_url
 
 
 def _migrate() -> str:
-    from app.migrate import upgrade
+    """Migrate as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL); the service's URL."""
+    from app.migrate import migrate
 
-    url = resolve_database_url(get_settings())
-    upgrade(url)
-    return url
+    return migrate(get_settings())
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:

@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     environment: Literal["dev", "prod"] = "dev"
     # postgresql+asyncpg://…; unset means an embedded PostgreSQL under data_dir.
     database_url: SecretStr | None = None
+    # The owner's URL, for migrations, when the service connects as the restricted application
+    # role (docs/security.md, "Database roles"); unset: migrations use DATABASE_URL.
+    migration_database_url: SecretStr | None = None
+    # The role migrations grant the service's privileges to: DML on every table but the audit,
+    # which it may only read and append to.
+    database_app_role: str = Field(default="street_triage_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     data_dir: Path = Path("./data")
     host: str = "127.0.0.1"
     port: int = 8000

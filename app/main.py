@@ -27,6 +27,7 @@ from app.realtime.presence import Presence
 from app.routers import (
     areas,
     assignments,
+    audit,
     auth,
     clocks,
     detentions,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         handovers,
         clocks,
         escalations,
+        audit,
         reports,
         realtime,
         ws,

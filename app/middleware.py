@@ -9,8 +9,9 @@ from app.errors import error_body
 
 
 class RequestIdMiddleware:
-    """Tags each request with `X-Request-ID` (the client's, if sane, else a new one), echoed back
-    and recorded in the audit trail."""
+    """Tags each request with a new `X-Request-ID` of the server's own, echoed back and recorded
+    in the audit trail. A client's `X-Request-ID` is not used: an audit row's request id must
+    name one request, not whatever a client chose to send (a replayed or forged id)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -19,8 +20,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 80 and given.isprintable() else uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import Event, EventRetention, IdempotencyKey
-from app.services import detention_clocks, dispatch, escalations
+from app.realtime import delivery_audit
+from app.services import audit, detention_clocks, dispatch, escalations, retention
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ class Workers:
             ("overdue-handoffs", lambda s: dispatch.escalate_overdue_handoffs(session=s), interval),
             ("escalation-repeats", lambda s: escalations.announce_due(session=s), interval),
             ("event-purge", lambda s: purge_old_events(s, keep=event_retention), 300.0),
+            # This instance's sockets: summaries delivered, one audit row per account a second.
+            ("summary-audit", delivery_audit.flush, 1.0),
+            ("retention", lambda s: retention.pseudonymise_due(session=s), 300.0),
         ]
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -82,6 +86,10 @@ class Workers:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # What was delivered since the last flush is still audited on the way out.
+        with contextlib.suppress(Exception):
+            await self.run_once("summary-audit")
+        await audit.dispose_side_engines()
 
     async def run_once(self, name: str) -> int:
         job = next(job for job_name, job, _ in self.jobs if job_name == name)

@@ -22,6 +22,11 @@ def _run(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
+    except BaseException:
+        # A failed migration leaves its transaction aborted: end it, or the unlock below fails
+        # too and the lock (held by the session, not the transaction) outlives the attempt.
+        connection.rollback()
+        raise
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
         connection.commit()
@@ -35,9 +40,11 @@ async def _run_online() -> None:
 
         url = resolve_database_url(get_settings())
     engine = create_async_engine(url)
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()
 
 
 if context.is_offline_mode():

@@ -1,11 +1,15 @@
 """Fixtures: a migrated PostgreSQL database per test run, each test inside a transaction that is
 rolled back afterwards, and an httpx client on the application."""
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,11 +19,19 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.realtime.hub import Hub
 from app.realtime.listener import EventListener
+from app.services.audit import dispose_side_engines
 from tests import db
 from tests.accounts import make_account, open_session
+from tests.roles import as_app_role
 
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
 TEST_PASSWORD = "correct horse battery"  # every make_user account signs in with it
+
+# Tests write nothing into the tree (tests/tree_guard.py): Hypothesis keeps its files elsewhere.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="triage-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+pytest_plugins = ["tests.tree_guard"]
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +53,11 @@ def database_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=5)
+    # As the service's restricted role, as in production (tests/roles.py).
+    engine = create_engine(as_app_role(database_url), pool_size=5)
     yield engine
     await engine.dispose()
+    await dispose_side_engines()  # refused attempts are audited on connections of their own
 
 
 @pytest.fixture

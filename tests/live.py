@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.database import create_engine, create_sessionmaker
 from tests.accounts import make_account, open_session
+from tests.roles import as_app_role
 
 LIVE_PASSWORD = "live-password-123"  # every user add_user makes signs in with it
 LIVE_SECRET = "live-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -39,7 +40,9 @@ class LiveServer:
         self.log_path = data_dir / f"server-{name}-{self.port}.log"
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url,
+            # The service runs as the restricted role; it migrates as the owner.
+            "DATABASE_URL": as_app_role(database_url),
+            "MIGRATION_DATABASE_URL": database_url,
             "SECRET_KEY": LIVE_SECRET,
             "DATA_DIR": str(data_dir),
             "INSTANCE_NAME": name,

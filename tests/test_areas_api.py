@@ -13,6 +13,8 @@ async def test_default_area_exists(client, supervisor):
         "task_limit_minutes": 10,
         "escalation_repeat_seconds": 120,
         "stale_job_minutes": 20,
+        "crew_access_hours": 12,
+        "retention_days": 365,
         "handover_goals_by_place_type": {},
     }
 

@@ -54,7 +54,10 @@ async def test_advice_request_flow(client, supervisor, handler, make_user, sessi
     assert other.status_code == 409
     final = (await client.get(f"/api/v1/incidents/{created['id']}", headers=handler)).json()
     assert final["status"] == "closed"
-    assert final["assignments"][0]["advice"].startswith("Known to CMHT")
+    # Issue 9: the advice is for the desk, the asking unit and supervisors, not call handlers.
+    assert final["assignments"][0]["advice"] is None and final["assignments"][0]["advice_at"]
+    seen = (await client.get(f"/api/v1/incidents/{created['id']}", headers=supervisor)).json()
+    assert seen["assignments"][0]["advice"].startswith("Known to CMHT")
 
 
 async def test_crew_summary_has_no_circumstances(client, supervisor, handler, session, connect):

@@ -349,7 +349,7 @@ async def test_agreed_longer_handover_is_reported_as_agreed(client, crew, places
 
 
 async def test_area_goal_change_applies_to_clocks_started_afterwards(
-    client, crew, places, handler, admin
+    client, crew, places, handler, admin, supervisor
 ):
     place = places["health_based_place_of_safety"]["id"]
     first = (await client.post("/api/v1/incidents", json=incident(), headers=handler)).json()["id"]
@@ -365,7 +365,7 @@ async def test_area_goal_change_applies_to_clocks_started_afterwards(
     await client.post(
         f"/api/v1/incidents/{second}/s136/arrived", json={"at": ago(10)}, headers=crew
     )
-    board = (await client.get("/api/v1/handovers?state=open", headers=handler)).json()
+    board = (await client.get("/api/v1/handovers?state=open", headers=supervisor)).json()
     goals = {row["incident_id"]: row["goal_minutes"] for row in board}
     assert goals[first] == 60 and goals[second] == 90
 
@@ -551,7 +551,8 @@ async def test_roles_for_s136(client, places, incident_id, make_user):
     r = await client.post(
         f"/api/v1/incidents/{incident_id}/s136/arrived", json={"at": ago(5)}, headers=other_crew
     )
-    assert r.status_code == 403
+    # Issue 9: another unit's detention answers as if there were none (need to know).
+    assert r.status_code == 404
 
 
 # --- issue 8: the law where the review found gaps ---------------------------------------------

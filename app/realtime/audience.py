@@ -1,6 +1,7 @@
 """Who receives which event (pure; mirrored in SQL for replay)."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_
 
@@ -25,6 +26,14 @@ class Envelope:
     audience: tuple[str, ...]
     full: str  # with the need-to-know summary
     public: str  # without it
+    # The incident whose summary `full` carries, if any (its delivery is audited).
+    summary_of: int | None = None
+
+
+def summary_of(restricted: dict[str, Any] | None) -> int | None:
+    """The incident whose need-to-know summary an event's restricted part carries."""
+    summary = (restricted or {}).get("incident")
+    return summary.get("id") if isinstance(summary, dict) else None
 
 
 def can_see(

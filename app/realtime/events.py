@@ -73,13 +73,19 @@ def assignment_event(
             "offered_at": _iso(assignment.offered_at),
             "expires_at": _iso(assignment.expires_at),
             "decline_reason": assignment.decline_reason,
-            "advice": assignment.advice,
-            "s136_used": assignment.s136_used,
+            "advice_at": _iso(assignment.advice_at),
             "risk_level": priority.risk_level(incident.effective_outcome, incident.risk),
             # Risk to life: supervisors watch these offers until a crew accepts.
             "urgent": incident.effective_outcome in priority.URGENT_OUTCOMES,
         },
-        restricted={"incident": incident_summary(incident, unit.kind)},
+        # Need to know: the unit the event is about and supervisors only. The nurse's advice is
+        # clinical: the desk that gave it and supervisors (the asking crew reads it with the
+        # incident); call handlers see only that the request was answered (`advice_at`).
+        restricted={
+            "incident": incident_summary(incident, unit.kind),
+            "advice": assignment.advice,
+            "s136_used": assignment.s136_used,
+        },
     )
 
 

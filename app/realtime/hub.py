@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from app.realtime.audience import Envelope, Viewer, can_see, sees_restricted
+from app.realtime.delivery_audit import deliveries
 
 OVERFLOW: Final = None  # queued once to wake a subscriber that fell too far behind
 
@@ -26,13 +27,11 @@ class Subscription:
     def offer(self, envelope: Envelope) -> None:
         if self.overflowed:
             return
-        message = (
-            envelope.full
-            if sees_restricted(self.viewer, envelope.unit_callsign)
-            else envelope.public
-        )
+        full = sees_restricted(self.viewer, envelope.unit_callsign)
         try:
-            self.queue.put_nowait((envelope.id, message))
+            self.queue.put_nowait((envelope.id, envelope.full if full else envelope.public))
+            if full and envelope.summary_of is not None:
+                deliveries.note(self.viewer, envelope.summary_of)  # audited in batches
         except asyncio.QueueFull:
             self.overflowed = True
             while not self.queue.empty():

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.models.event import Event, EventRetention
-from app.realtime.audience import Viewer, sees_restricted, sql_filter
+from app.realtime.audience import Viewer, sees_restricted, sql_filter, summary_of
+from app.realtime.delivery_audit import deliveries
 from app.realtime.hub import OVERFLOW, Hub, Subscription
 from app.realtime.wire import control, render
+from app.services import assignments
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +112,32 @@ class SubscriberStream:
                     .mappings()
                     .all()
                 )
+                still_shown = await self._summaries_still_shown(rows, session)
             for row in rows:
                 full, public = render(row)
-                await self.send(
-                    full if sees_restricted(self.viewer, row["unit_callsign"]) else public
+                restricted = sees_restricted(self.viewer, row["unit_callsign"]) and (
+                    still_shown is None or summary_of(row["restricted"]) in still_shown
                 )
+                await self.send(full if restricted else public)
+                if restricted and (incident_id := summary_of(row["restricted"])) is not None:
+                    deliveries.note(self.viewer, incident_id)  # audited in batches
                 cursor = row["id"]
             if len(rows) < REPLAY_PAGE:
                 break
         self.last_sent = max(self.last_sent, cursor)
+
+    async def _summaries_still_shown(
+        self, rows: Sequence[Any], session: AsyncSession
+    ) -> set[int | None] | None:
+        """Replay is of events up to a day old: a unit's old summaries go out again only while it
+        may still see them (need to know); None: all (supervisors)."""
+        if self.viewer.role == "supervisor":
+            return None
+        ids = {summary_of(r["restricted"]) for r in rows} - {None}
+        allowed = await assignments.summaries_still_for(
+            self.viewer.unit_callsign, self.viewer.area_id, ids, session=session
+        )
+        return {None, *allowed}
 
     async def _forward(self, subscription: Subscription) -> None:
         while True:

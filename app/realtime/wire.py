@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from app.realtime.audience import Envelope
+from app.realtime.audience import Envelope, summary_of
 
 
 def render(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -28,6 +28,7 @@ def envelope(row: Mapping[str, Any]) -> Envelope:
         audience=tuple(row["audience"] or ()),
         full=full,
         public=public,
+        summary_of=summary_of(row["restricted"]),
     )
 
 

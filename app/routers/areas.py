@@ -20,10 +20,10 @@ async def list_areas(session: Session, _: Reader) -> list[AreaOut]:
 
 
 @router.post("", status_code=201, summary="Create an area", responses={409: ERROR_RESPONSES[422]})
-async def create_area(data: AreaCreate, session: Session, _: Admin) -> AreaOut:
-    return AreaOut.model_validate(await areas.create_area(data, session=session))
+async def create_area(data: AreaCreate, session: Session, actor: Admin) -> AreaOut:
+    return AreaOut.model_validate(await areas.create_area(data, session=session, actor=actor))
 
 
 @router.patch("/{code}", summary="Change an area's settings")
-async def update_area(code: str, data: AreaUpdate, session: Session, _: Admin) -> AreaOut:
-    return AreaOut.model_validate(await areas.update_area(code, data, session=session))
+async def update_area(code: str, data: AreaUpdate, session: Session, actor: Admin) -> AreaOut:
+    return AreaOut.model_validate(await areas.update_area(code, data, session=session, actor=actor))

@@ -30,7 +30,7 @@ async def list_assignments(
 @router.post("/{assignment_id}/accept", summary="Accept an offer (idempotent)")
 async def accept(assignment_id: int, session: Session, actor: UnitOrSupervisor) -> AssignmentOut:
     await dispatch.accept(assignment_id, session=session, actor=actor)
-    return await assignments.get_out(assignment_id, session=session)
+    return await assignments.get_out(assignment_id, session=session, actor=actor)
 
 
 @router.post("/{assignment_id}/decline", summary="Decline an offer, with a reason")
@@ -38,7 +38,7 @@ async def decline(
     assignment_id: int, data: DeclineRequest, session: Session, actor: UnitOrSupervisor
 ) -> AssignmentOut:
     await dispatch.decline(assignment_id, data.reason, session=session, actor=actor)
-    return await assignments.get_out(assignment_id, session=session)
+    return await assignments.get_out(assignment_id, session=session, actor=actor)
 
 
 @router.post("/{assignment_id}/status", summary="en_route, on_scene or cleared (idempotent)")
@@ -46,7 +46,7 @@ async def set_status(
     assignment_id: int, data: StatusRequest, session: Session, actor: UnitOrSupervisor
 ) -> AssignmentOut:
     await dispatch.set_status(assignment_id, data.status, session=session, actor=actor)
-    return await assignments.get_out(assignment_id, session=session)
+    return await assignments.get_out(assignment_id, session=session, actor=actor)
 
 
 @router.post(
@@ -59,7 +59,7 @@ async def record_advice(
     await dispatch.record_advice(
         assignment_id, data.advice, data.s136_used, session=session, actor=actor
     )
-    return await assignments.get_out(assignment_id, session=session)
+    return await assignments.get_out(assignment_id, session=session, actor=actor)
 
 
 @router.post(
@@ -72,4 +72,4 @@ async def reassign(
     offer = await dispatch.reassign(
         assignment_id, data.unit, data.force, session=session, actor=actor
     )
-    return await assignments.get_out(offer.id, session=session)
+    return await assignments.get_out(offer.id, session=session, actor=actor)

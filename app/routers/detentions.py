@@ -3,8 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from app.auth.actor import Actor
-from app.deps import Session, require_roles
+from app.deps import Session
 from app.routers import ERROR_RESPONSES
+from app.routers.guards import person_data
 from app.schemas.detention import (
     ArrivalRecord,
     DetentionCreate,
@@ -23,8 +24,11 @@ router = APIRouter(
     prefix="/api/v1/incidents/{incident_id}/s136", tags=["s136"], responses=ERROR_RESPONSES
 )
 
-Recorder = Annotated[Actor, Depends(require_roles("crew", "supervisor"))]
-Reader = Annotated[Actor, Depends(require_roles("crew", "nurse", "supervisor"))]
+# Which crew, and whether the nurse desk was consulted, is checked by the service (need to know).
+Recorder = Annotated[Actor, Depends(person_data("crew", "supervisor", action="detention.change"))]
+Reader = Annotated[
+    Actor, Depends(person_data("crew", "nurse", "supervisor", action="detention.read"))
+]
 
 
 @router.post("", status_code=201, summary="Record a section 136 (or 135) detention")

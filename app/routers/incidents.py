@@ -8,6 +8,7 @@ from app.auth.actor import Actor
 from app.deps import Session, require_roles
 from app.errors import Unprocessable
 from app.routers import ERROR_RESPONSES, NOT_FOUND
+from app.routers.guards import person_data
 from app.schemas.assignment import AssignmentOut, DispatchRequest
 from app.schemas.incident import (
     HandoffCreate,
@@ -23,6 +24,13 @@ from app.services import assignments, dispatch, idempotency, incidents
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
 
 Handler = Annotated[Actor, Depends(require_roles("call_handler", "supervisor"))]
+Lister = Annotated[
+    Actor, Depends(person_data("call_handler", "supervisor", action="incident.list"))
+]
+Reader = Annotated[
+    Actor,
+    Depends(person_data("call_handler", "supervisor", "crew", "nurse", action="incident.read")),
+]
 
 
 @router.post(
@@ -38,7 +46,9 @@ async def create_incident(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> IncidentOut:
     if idempotency_key is None:
-        return incidents.to_out(await incidents.create(data, session=session, actor=actor))
+        return incidents.to_out(
+            await incidents.create(data, session=session, actor=actor), role=actor.role
+        )
     key = {
         "session": session,
         "user_id": actor.user_id,
@@ -51,7 +61,7 @@ async def create_incident(
     if replay is not None:
         return JSONResponse(replay.body, status_code=replay.status_code)  # type: ignore[return-value]
     incident = await incidents.create(data, session=session, actor=actor)
-    out = incidents.to_out(incident)
+    out = incidents.to_out(incident, role=actor.role)
     await idempotency.finish(
         **key, status_code=201, body=out.model_dump(mode="json"), resource_id=out.id
     )
@@ -61,7 +71,7 @@ async def create_incident(
 @router.get("", summary="Incidents in your area, newest first, a page at a time")
 async def list_incidents(
     session: Session,
-    actor: Handler,
+    actor: Lister,
     status: Annotated[
         str | None,
         Query(description="One status, or several separated by commas: open,dispatched"),
@@ -90,19 +100,15 @@ async def list_incidents(
         before_id=int(cursor) if cursor else None,
     )
     return IncidentPage(
-        items=[incidents.to_out(i) for i in page],
+        items=[incidents.to_out(i, role=actor.role) for i in page],
         next_cursor=None if next_id is None else str(next_id),
     )
 
 
 @router.get("/{incident_id}", summary="One incident (the read is audited)")
-async def get_incident(
-    incident_id: int,
-    session: Session,
-    actor: Annotated[Actor, Depends(require_roles("call_handler", "supervisor", "crew", "nurse"))],
-) -> IncidentOut:
+async def get_incident(incident_id: int, session: Session, actor: Reader) -> IncidentOut:
     incident = await incidents.get(incident_id, session=session, actor=actor)
-    return incidents.to_out(incident)
+    return incidents.to_out(incident, role=actor.role)
 
 
 @router.post(
@@ -113,7 +119,7 @@ async def override_decision(
     incident_id: int, data: OverrideCreate, session: Session, actor: Handler
 ) -> IncidentOut:
     incident = await incidents.override(incident_id, data, session=session, actor=actor)
-    return incidents.to_out(incident)
+    return incidents.to_out(incident, role=actor.role)
 
 
 @router.post(
@@ -127,7 +133,7 @@ async def dispatch_incident(
     offer = await dispatch.dispatch_by_hand(
         incident_id, data.kind, data.unit, data.force, session=session, actor=actor
     )
-    return await assignments.get_out(offer.id, session=session)
+    return await assignments.get_out(offer.id, session=session, actor=actor)
 
 
 @router.post(
@@ -140,7 +146,7 @@ async def handoff(
     incident_id: int, data: HandoffCreate, session: Session, actor: Handler
 ) -> IncidentOut:
     incident = await incidents.record_handoff(incident_id, data, session=session, actor=actor)
-    return incidents.to_out(incident)
+    return incidents.to_out(incident, role=actor.role)
 
 
 @router.post(
@@ -152,4 +158,4 @@ async def close(
     incident_id: int, data: IncidentClose, session: Session, actor: Handler
 ) -> IncidentOut:
     incident = await incidents.close(incident_id, data, session=session, actor=actor)
-    return incidents.to_out(incident)
+    return incidents.to_out(incident, role=actor.role)

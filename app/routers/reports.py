@@ -10,11 +10,14 @@ from app import reports as report_math
 from app.auth.actor import Actor
 from app.deps import Session, require_roles
 from app.routers import ERROR_RESPONSES
+from app.routers.guards import person_data
 from app.services import reports
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
 
 Supervisor = Annotated[Actor, Depends(require_roles("supervisor"))]
+# One line per detention (age, sex, ethnicity, places, times): person data.
+ReturnReader = Annotated[Actor, Depends(person_data("supervisor", action="report.s136"))]
 From = Annotated[
     date | AwareDatetime | None,
     Query(alias="from", description="Date (a whole Europe/London day) or time with offset"),
@@ -31,7 +34,7 @@ To = Annotated[
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 async def s136_report(
-    request: Request, session: Session, actor: Supervisor, from_: From = None, to: To = None
+    request: Request, session: Session, actor: ReturnReader, from_: From = None, to: To = None
 ) -> Any:
     report = await reports.s136_report(from_, to, session=session, actor=actor)
     if "text/csv" in request.headers.get("accept", ""):

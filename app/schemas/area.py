@@ -40,6 +40,10 @@ class AreaFields(InputModel):
     escalation_repeat_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
     # An accepted job with no status change for this long is escalated.
     stale_job_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 20
+    # Need to know: a unit reads an incident's person data until this long after clearing it.
+    crew_access_hours: Annotated[int, Field(ge=0, le=7 * 24)] = 12
+    # A closed incident's person data is pseudonymised this long after it closed.
+    retention_days: Annotated[int, Field(ge=30, le=10 * 366)] = 365
     handover_goals_by_place_type: GoalsByPlaceType = Field(default_factory=dict)
 
 
@@ -61,6 +65,8 @@ class AreaUpdate(InputModel):
     task_limit_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
     escalation_repeat_seconds: Annotated[int, Field(ge=10, le=3600)] | None = None
     stale_job_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    crew_access_hours: Annotated[int, Field(ge=0, le=7 * 24)] | None = None
+    retention_days: Annotated[int, Field(ge=30, le=10 * 366)] | None = None
     handover_goals_by_place_type: GoalsByPlaceType | None = None
 
 
@@ -76,4 +82,6 @@ class AreaOut(OutputModel):
     task_limit_minutes: int
     escalation_repeat_seconds: int
     stale_job_minutes: int
+    crew_access_hours: int
+    retention_days: int
     handover_goals_by_place_type: dict[str, HandoverGoal | None]

@@ -4,9 +4,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import rcrp, s136
+from app.auth.actor import Actor
 from app.errors import AppError, NotFound, Unprocessable
 from app.models import Area
 from app.schemas.area import AreaCreate, AreaUpdate
+from app.services import audit
 
 
 async def get_by_code(code: str, *, session: AsyncSession, field: str | None = None) -> Area:
@@ -52,7 +54,7 @@ async def list_areas(*, session: AsyncSession) -> list[Area]:
     return list(await session.scalars(select(Area).order_by(Area.code)))
 
 
-async def create_area(data: AreaCreate, *, session: AsyncSession) -> Area:
+async def create_area(data: AreaCreate, *, session: AsyncSession, actor: Actor) -> Area:
     _check_rule_set(data.rule_set)
     _check_thresholds(
         data.handover_goal_minutes,
@@ -68,10 +70,18 @@ async def create_area(data: AreaCreate, *, session: AsyncSession) -> Area:
     )
     session.add(area)
     await session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="area.create",
+        subject_type="area",
+        subject_id=area.code,
+        detail=data.model_dump(mode="json"),
+    )
     return area
 
 
-async def update_area(code: str, data: AreaUpdate, *, session: AsyncSession) -> Area:
+async def update_area(code: str, data: AreaUpdate, *, session: AsyncSession, actor: Actor) -> Area:
     area = await get_by_code(code, session=session)
     changes = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
@@ -85,8 +95,20 @@ async def update_area(code: str, data: AreaUpdate, *, session: AsyncSession) -> 
         # Only what is sent is checked: a stored bad setting must not block other changes.
         changes.get("handover_goals_by_place_type"),
     )
+    before = {name: getattr(area, name) for name in changes}
     for name, value in changes.items():
         setattr(area, name, value)
     await session.flush()
     await session.refresh(area)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="area.update",
+        subject_type="area",
+        subject_id=area.code,
+        # Settings, not person data: what changed, from what to what.
+        detail={
+            "changed": {name: {"from": before[name], "to": getattr(area, name)} for name in changes}
+        },
+    )
     return area

@@ -1,18 +1,25 @@
-"""Reading assignments for the API."""
+"""Reading assignments for the API, and whether a unit may read an incident (need to know)."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import need_to_know
 from app.auth.actor import Actor
+from app.database import db_now
 from app.dispatch.transitions import ACTIVE
 from app.errors import NotFound
-from app.models import Assignment, Incident, Unit, User
+from app.models import Area, Assignment, Incident, Unit, User
 from app.realtime import events
 from app.schemas.assignment import AssignmentOut
 from app.services import audit
 
 
-def out(assignment: Assignment, unit: Unit, offered_by: str | None) -> AssignmentOut:
+def out(assignment: Assignment, unit: Unit, offered_by: str | None, *, role: str) -> AssignmentOut:
+    """`role`: the viewer's; the nurse's advice is left out for those without need to know."""
+    advice_shown = need_to_know.sees_advice(role)
     return AssignmentOut(
         id=assignment.id,
         incident_id=assignment.incident_id,
@@ -23,8 +30,8 @@ def out(assignment: Assignment, unit: Unit, offered_by: str | None) -> Assignmen
         expires_at=assignment.expires_at,
         responded_at=assignment.responded_at,
         decline_reason=assignment.decline_reason,
-        advice=assignment.advice,
-        s136_used=assignment.s136_used,
+        advice=assignment.advice if advice_shown else None,
+        s136_used=assignment.s136_used if advice_shown else None,
         advice_at=assignment.advice_at,
         offered_by=offered_by or "auto",
     )
@@ -39,11 +46,11 @@ def _query():
     )
 
 
-async def get_out(assignment_id: int, *, session: AsyncSession) -> AssignmentOut:
+async def get_out(assignment_id: int, *, session: AsyncSession, actor: Actor) -> AssignmentOut:
     row = (await session.execute(_query().where(Assignment.id == assignment_id))).first()
     if row is None:
         raise NotFound(f"Assignment {assignment_id}")
-    return out(*row)
+    return out(*row, role=actor.role)
 
 
 async def list_visible(
@@ -63,7 +70,7 @@ async def list_visible(
     }
     result = []
     for assignment, unit, offered_by in rows:
-        item = out(assignment, unit, offered_by)
+        item = out(assignment, unit, offered_by, role=actor.role)
         incident = incidents.get(assignment.incident_id) if assignment.status in ACTIVE else None
         if incident is not None:
             item.incident = events.incident_summary(incident, unit.kind)
@@ -79,17 +86,56 @@ async def list_visible(
     return result
 
 
-async def unit_has_taken(incident_id: int, callsign: str | None, *, session: AsyncSession) -> bool:
-    """Whether this unit has accepted the incident (need to know for its full record)."""
-    if callsign is None:
-        return False
-    found = await session.scalar(
-        select(Assignment.id)
+async def access_window(area_id: int, *, session: AsyncSession) -> timedelta:
+    """How long after clearing a unit keeps access: the area's `crew_access_hours`."""
+    hours = await session.scalar(select(Area.crew_access_hours).where(Area.id == area_id))
+    return timedelta(hours=hours or 0)
+
+
+async def unit_jobs(
+    callsign: str | None, incident_ids: set[int], *, session: AsyncSession
+) -> dict[int, list[need_to_know.Job]]:
+    """This unit's assignments on these incidents, by incident, as the need-to-know rules take
+    them (app/need_to_know.py)."""
+    jobs: dict[int, list[need_to_know.Job]] = defaultdict(list)
+    if callsign is None or not incident_ids:
+        return jobs
+    for incident_id, status, changed_at in await session.execute(
+        select(Assignment.incident_id, Assignment.status, Assignment.updated_at)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(
-            Assignment.incident_id == incident_id,
-            Unit.callsign == callsign,
-            Assignment.status.in_(("accepted", "en_route", "on_scene", "cleared")),
-        )
-    )
-    return found is not None
+        .where(Unit.callsign == callsign, Assignment.incident_id.in_(incident_ids))
+    ):
+        jobs[incident_id].append(need_to_know.Job(status, changed_at))
+    return jobs
+
+
+async def unit_may_see(
+    incident_id: int,
+    callsign: str | None,
+    *,
+    session: AsyncSession,
+    now: datetime,
+    access: timedelta,
+) -> bool:
+    """Whether this unit may read the incident's person data: it has the job, or cleared it
+    less than `access` (the area's `crew_access_hours`) ago."""
+    jobs = await unit_jobs(callsign, {incident_id}, session=session)
+    return need_to_know.unit_may_see(jobs[incident_id], now=now, access=access)
+
+
+async def summaries_still_for(
+    callsign: str | None, area_id: int, incident_ids: set[int], *, session: AsyncSession
+) -> set[int]:
+    """Of these incidents, those whose summary may still be sent to this unit (a replay after a
+    reconnect): its offer or job is live, or it cleared it less than the area's
+    `crew_access_hours` ago."""
+    jobs = await unit_jobs(callsign, incident_ids, session=session)
+    if not jobs:
+        return set()
+    now = await db_now(session)
+    access = await access_window(area_id, session=session)
+    return {
+        incident_id
+        for incident_id, of_incident in jobs.items()
+        if need_to_know.unit_may_be_sent_summary(of_incident, now=now, access=access)
+    }

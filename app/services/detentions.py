@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app import clocks, s136
+from app import clocks, need_to_know, s136
 from app.auth.actor import Actor
 from app.database import db_now
 from app.errors import AppError, NotFound, Unprocessable
@@ -42,7 +42,7 @@ from app.schemas.detention import (
     TransferOut,
     TransferRecord,
 )
-from app.services import audit, escalations, places_of_safety
+from app.services import assignments, audit, escalations, places_of_safety
 from app.services.detention_clocks import (
     advance,
     announce,
@@ -123,24 +123,61 @@ def _started(detention: Detention, kind: str) -> Clock:
     return clock
 
 
+async def _may(detention: Detention, actor: Actor, *, session: AsyncSession, change: bool) -> bool:
+    """Need to know (app/need_to_know.py): supervisors; the recording unit's crew while the
+    detention runs and for the area's `crew_access_hours` after it ended; to read only, the
+    nurse desk when it was consulted on this incident (and may still see it)."""
+    if actor.role == "supervisor":
+        return True
+    now = await db_now(session)
+    access = await assignments.access_window(detention.area_id, session=session)
+    facts = need_to_know.DetentionFacts(detention.unit_callsign, detention.ended_at)
+    if change:
+        return need_to_know.may_change_detention(
+            actor.role, facts, unit_callsign=actor.unit_callsign, now=now, access=access
+        )
+    consulted = actor.role == "nurse" and await assignments.unit_may_see(
+        detention.incident_id, actor.unit_callsign, session=session, now=now, access=access
+    )
+    return need_to_know.may_see_detention(
+        actor.role,
+        facts,
+        unit_callsign=actor.unit_callsign,
+        desk_consulted=consulted,
+        now=now,
+        access=access,
+    )
+
+
 async def _load(
-    incident_id: int, *, session: AsyncSession, actor: Actor, lock: bool = True
+    incident_id: int, *, session: AsyncSession, actor: Actor, step: str, lock: bool = True
 ) -> Detention:
+    """The detention, locked when it is to be changed (`lock`), for one who may read it (or
+    change it). Whether they may is decided on an unlocked read first, so a refused request
+    never holds or waits for the row's lock; a refusal answers 404 as if there were none (that
+    a person was detained is itself need to know) and is audited."""
+    detention = await session.scalar(
+        select(Detention).where(
+            Detention.incident_id == incident_id, Detention.area_id == actor.area_id
+        )
+    )
+    if detention is None or not await _may(detention, actor, session=session, change=lock):
+        raise await audit.denied(
+            NotFound(f"The s136 record of incident {incident_id}"),
+            session=session,
+            actor=actor,
+            action=f"detention.{step}",
+            subject_id=incident_id,
+        )
     query = (
         select(Detention)
-        .where(Detention.incident_id == incident_id, Detention.area_id == actor.area_id)
+        .where(Detention.id == detention.id)
         .options(selectinload(Detention.clocks), selectinload(Detention.place))
+        .execution_options(populate_existing=True)
     )
-    detention = await session.scalar(query.with_for_update(of=Detention) if lock else query)
-    if detention is None:
-        raise NotFound(f"The s136 record of incident {incident_id}")
-    _check_unit(detention, actor)
-    return detention
-
-
-def _check_unit(detention: Detention, actor: Actor) -> None:
-    if actor.role == "crew" and detention.unit_callsign not in (None, actor.unit_callsign):
-        raise AppError(403, "forbidden", "This detention is recorded by another unit.")
+    loaded = await session.scalar(query.with_for_update(of=Detention) if lock else query)
+    assert loaded is not None  # detentions are never deleted
+    return loaded
 
 
 async def _transfers(detention: Detention, *, session: AsyncSession) -> list[DetentionTransfer]:
@@ -159,7 +196,7 @@ def _first_place_id(detention: Detention, transfers: list[DetentionTransfer]) ->
 
 
 async def get(incident_id: int, *, session: AsyncSession, actor: Actor) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor, lock=False)
+    detention = await _load(incident_id, session=session, actor=actor, step="read", lock=False)
     _audit(session, actor, "read", incident_id)
     return detention
 
@@ -346,13 +383,38 @@ def _as_recorded(detention: Detention, first_place_id: int | None) -> dict[str, 
 async def record(
     incident_id: int, data: DetentionCreate, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    incident = await session.get(Incident, incident_id, with_for_update=True)
-    if incident is None or incident.area_id != actor.area_id:
-        raise NotFound(f"Incident {incident_id}")
+    # The area first, unlocked: another area's incident is never locked (nor disclosed).
+    found = await session.get(Incident, incident_id)
+    if found is None or found.area_id != actor.area_id:
+        raise await audit.denied(
+            NotFound(f"Incident {incident_id}"),
+            session=session,
+            actor=actor,
+            action="detention.create",
+            subject_id=incident_id,
+        )
+    incident = await session.get_one(
+        Incident, incident_id, with_for_update=True, populate_existing=True
+    )
     age = data.person.age if data.person.age is not None else incident.person.get("age")
     found_in = data.found_in or incident.location_kind
     existing = await session.scalar(select(Detention).where(Detention.incident_id == incident_id))
     if existing is not None:
+        if not await _may(existing, actor, session=session, change=True):
+            # Another unit's detention: the conflict is real (the person is already detained),
+            # but which unit, and what it recorded, is not this crew's to know.
+            raise await audit.denied(
+                AppError(
+                    409,
+                    "detention_exists",
+                    "A detention is already recorded for this incident by another unit; "
+                    "ask a supervisor.",
+                ),
+                session=session,
+                actor=actor,
+                action="detention.create",
+                subject_id=incident_id,
+            )
         # The same record again is a retry; a changed one is refused, naming each change, so
         # nothing is silently dropped and no change escapes the rules.
         first_place = _first_place_id(existing, await _transfers(existing, session=session))
@@ -368,7 +430,7 @@ async def record(
                 + " differ.",
                 [d.as_detail() for d in changed],
             )
-        return await _load(incident_id, session=session, actor=actor)
+        return await _load(incident_id, session=session, actor=actor, step="create")
     now = await db_now(session)
     place = None
     if data.place_of_safety_id is not None:
@@ -434,7 +496,7 @@ async def record(
         incident.id,
         {"power": data.power, "place_type": detention.place_type, "flags": detention.flags},
     )
-    return await _load(incident_id, session=session, actor=actor)
+    return await _load(incident_id, session=session, actor=actor, step="create")
 
 
 def _detained(detention: Detention, incident: Incident) -> s136.Detained:
@@ -556,7 +618,7 @@ async def _start_place_clocks(
 async def arrived(
     incident_id: int, data: ArrivalRecord, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="arrived")
     at = data.at
     if _same_or_conflict(detention.arrived_at, at, "Arrival"):
         return detention
@@ -596,7 +658,7 @@ async def transfer(
     running from the first arrival; the handover clock at the place left stops (if still
     running) and a new one starts at the new place; the welfare checks follow the person into
     and out of police stations."""
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="transfer")
     if detention.arrived_at is None:
         raise AppError(
             409, "not_arrived", "Record the arrival at the first place of safety first (S10)."
@@ -691,7 +753,7 @@ async def _current_since(detention: Detention, *, session: AsyncSession) -> date
 async def handed_over(
     incident_id: int, at: datetime, received_by: str, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="handover")
     if detention.arrived_at is None:
         raise Unprocessable(
             "handover_before_arrival", "Record the arrival before the handover.", "at"
@@ -737,7 +799,7 @@ async def handed_over(
 async def agree_longer_handover(
     incident_id: int, data: HandoverAgreement, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="handover_agreement")
     clock = _started(detention, "handover")
     if (
         clock.agreed
@@ -778,7 +840,7 @@ async def agree_longer_handover(
 async def assessed(
     incident_id: int, at: datetime, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="assessment")
     clock = _started(detention, "assessment")
     if _same_or_conflict(detention.assessment_at, at, "The assessment"):
         return detention
@@ -796,7 +858,7 @@ async def assessed(
 async def extend(
     incident_id: int, data: ExtensionRecord, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="extension")
     clock = _started(detention, "detention")
     if clock.stopped_at is not None:
         raise AppError(409, "detention_ended", "The detention has ended.")
@@ -828,7 +890,7 @@ async def extend(
 async def welfare_checked(
     incident_id: int, at: datetime, by: str, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="welfare_check")
     clock = _started(detention, "welfare_check")
     if clock.stopped_at is not None:
         if detention.outcome is not None:
@@ -856,7 +918,7 @@ async def welfare_checked(
 async def ended(
     incident_id: int, at: datetime, outcome: str, *, session: AsyncSession, actor: Actor
 ) -> Detention:
-    detention = await _load(incident_id, session=session, actor=actor)
+    detention = await _load(incident_id, session=session, actor=actor, step="outcome")
     if detention.outcome is not None:
         if detention.outcome == outcome and detention.ended_at == at:
             return detention

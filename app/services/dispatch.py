@@ -36,7 +36,7 @@ from app.errors import AppError, NotFound
 from app.models import Area, Assignment, DispatchWait, Incident, Unit, UnitPresence
 from app.realtime import events
 from app.realtime.outbox import emit
-from app.services import escalations, incident_steps
+from app.services import audit, escalations, incident_steps
 
 # A unit that let an offer go (declined, expired, withdrawn) is not offered the same incident
 # again for this long, so an offer moves on to the next unit first; after it, a waiting incident
@@ -175,7 +175,12 @@ async def offer_next(
 
 
 async def _offer(
-    incident: Incident, unit: Unit, *, session: AsyncSession, by: Actor | None
+    incident: Incident,
+    unit: Unit,
+    *,
+    session: AsyncSession,
+    by: Actor | None,
+    forced: bool = False,
 ) -> Assignment:
     area = await session.get_one(Area, incident.area_id)
     now = await db_now(session)
@@ -200,6 +205,19 @@ async def _offer(
     set_committed_value(assignment, "unit", unit)
     if by is None:
         set_committed_value(assignment, "offered_by", None)
+    audit.record(
+        session=session,
+        actor=by,
+        action="assignment.offered",
+        subject_type="incident",
+        subject_id=incident.id,
+        detail={
+            "assignment_id": assignment.id,
+            "unit": unit.callsign,
+            "by_hand": by is not None,
+            "forced": forced,
+        },
+    )
     emit(session, events.assignment_event("assignment.offered", assignment, unit, incident))
     emit(session, events.unit_event(unit))
     return assignment
@@ -322,7 +340,9 @@ async def dispatch_by_hand(
 ) -> Assignment:
     if force and actor.role != "supervisor":
         raise AppError(403, "forbidden", "Only a supervisor may force an offer to a busy unit.")
-    incident = await _incident_in_area(incident_id, session=session, actor=actor)
+    incident = await _incident_in_area(
+        incident_id, session=session, actor=actor, action="assignment.dispatch"
+    )
     if incident.status == "closed":
         raise AppError(409, "incident_closed", "This incident is closed.")
     if callsign is None:
@@ -356,49 +376,100 @@ async def dispatch_by_hand(
         )
     if unit.status == "off_duty":
         raise AppError(409, "unit_off_duty", f"{callsign} is off duty.")
-    return await _offer(incident, unit, session=session, by=actor)
+    return await _offer(incident, unit, session=session, by=actor, forced=not free)
 
 
-async def _incident_in_area(incident_id: int, *, session: AsyncSession, actor: Actor) -> Incident:
+async def _incident_in_area(
+    incident_id: int, *, session: AsyncSession, actor: Actor, action: str
+) -> Incident:
     # Not locked: rows are locked assignment, unit, incident in that order everywhere else, and
     # taking the incident first here could deadlock against a crew's status change.
     incident = await session.get(Incident, incident_id)
     if incident is None or incident.area_id != actor.area_id:
-        raise NotFound(f"Incident {incident_id}")
+        raise await audit.denied(
+            NotFound(f"Incident {incident_id}"),
+            session=session,
+            actor=actor,
+            action=action,
+            subject_id=incident_id,
+        )
     return incident
 
 
+_ASSIGNMENT_OWNER = select(Assignment.incident_id, Unit.area_id, Unit.callsign).join(
+    Unit, Unit.id == Assignment.unit_id
+)
+
+
 async def _assignment_for_update(
-    assignment_id: int, *, session: AsyncSession, actor: Actor
+    assignment_id: int,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    dispatching: bool = False,
 ) -> tuple[Assignment, Unit, Incident]:
+    """The assignment, its unit and its incident, the first two locked, for one who may act on
+    it: the unit's own crew (or nurse desk), a supervisor, and, when `dispatching` (reassigning
+    it), the call handlers' desk. Who it belongs to is checked on an unlocked read first, so a
+    refused request never holds (or waits for) a lock; the refusal names no unit."""
+    owner = (await session.execute(_ASSIGNMENT_OWNER.where(Assignment.id == assignment_id))).first()
+    if owner is None or owner.area_id != actor.area_id:
+        raise await audit.denied(
+            NotFound(f"Assignment {assignment_id}"),
+            session=session,
+            actor=actor,
+            action=action,
+            subject_type="incident" if owner else "assignment",
+            subject_id=owner.incident_id if owner else assignment_id,
+            detail={"assignment_id": assignment_id},
+        )
+    allowed = (
+        actor.role == "supervisor"
+        or (dispatching and actor.role == "call_handler")
+        or (actor.unit_callsign is not None and actor.unit_callsign == owner.callsign)
+    )
+    if not allowed:
+        raise await audit.denied(
+            AppError(
+                403,
+                "forbidden",
+                f"Assignment {assignment_id} is not your unit's: only its own crew or a "
+                "supervisor may act on it.",
+            ),
+            session=session,
+            actor=actor,
+            action=action,
+            subject_id=owner.incident_id,
+            detail={"assignment_id": assignment_id},
+        )
     assignment = await session.scalar(
         select(Assignment).where(Assignment.id == assignment_id).with_for_update()
     )
-    if assignment is None:
-        raise NotFound(f"Assignment {assignment_id}")
+    assert assignment is not None  # assignments are never deleted
     unit = await session.scalar(select(Unit).where(Unit.id == assignment.unit_id).with_for_update())
-    incident = await session.get_one(Incident, assignment.incident_id)
     assert unit is not None
-    if unit.area_id != actor.area_id:
-        raise NotFound(f"Assignment {assignment_id}")
-    if actor.role != "supervisor" and actor.unit_callsign != unit.callsign:
-        raise AppError(
-            403, "forbidden", f"Assignment {assignment_id} is for {unit.callsign}, not your unit."
-        )
+    incident = await session.get_one(Incident, assignment.incident_id)
     return assignment, unit, incident
 
 
 async def live_assignments_for_update(
-    incident_id: int, *, session: AsyncSession
+    incident_id: int, *, session: AsyncSession, actor: Actor
 ) -> list[tuple[Assignment, Unit]]:
     """The incident's active assignments and their units, locked in the order every path uses
-    (assignments, then units), before the caller locks the incident."""
+    (assignments, then units), before the caller locks the incident. Only in the actor's area:
+    the area is in the statement's condition, so another area's rows are never locked."""
     live = list(
         await session.scalars(
             select(Assignment)
-            .where(Assignment.incident_id == incident_id, Assignment.status.in_(ACTIVE))
+            .join(Incident, Incident.id == Assignment.incident_id)
+            .where(
+                Assignment.incident_id == incident_id,
+                Assignment.status.in_(ACTIVE),
+                Incident.area_id == actor.area_id,
+            )
             .order_by(Assignment.id)
-            .with_for_update()
+            .with_for_update(of=Assignment)
         )
     )
     if not live:
@@ -423,8 +494,10 @@ async def _move(
     *,
     session: AsyncSession,
     actor: Actor | None,
+    detail: dict[str, object] | None = None,
 ) -> None:
-    """Apply a status change to the assignment, its unit and its incident, with their events."""
+    """Apply a status change to the assignment, its unit and its incident, with their events and
+    an audit row (by the actor, or the service itself)."""
     now = await db_now(session)
     assignment.status = status
     assignment.updated_by_id = actor.user_id if actor else None
@@ -441,6 +514,14 @@ async def _move(
         unit.status = UNIT_STATUS_FOR[status]
         unit.status_since = now
     await session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"assignment.{status}",
+        subject_type="incident",
+        subject_id=incident.id,
+        detail={"assignment_id": assignment.id, "unit": unit.callsign, **(detail or {})},
+    )
     emit(session, events.assignment_event("assignment.updated", assignment, unit, incident))
     emit(session, events.unit_event(unit))
     await _resolve_escalations_after(assignment, unit, incident, status, session=session, by=actor)
@@ -461,6 +542,14 @@ async def _move(
             incident.close_reason = close_reason_when_cleared(unit.kind)
             incident.closed_by_id = actor.user_id if actor else None
             incident.task_due_at = None
+            audit.record(
+                session=session,
+                actor=actor,
+                action="incident.close",
+                subject_type="incident",
+                subject_id=incident.id,
+                detail={"reason": incident.close_reason, "when_cleared": True},
+            )
         await session.flush()
         await incident_steps.announce(incident, session=session)
 
@@ -504,7 +593,7 @@ def _refuse_move(assignment: Assignment, status: str) -> AppError:
 
 async def accept(assignment_id: int, *, session: AsyncSession, actor: Actor) -> Assignment:
     assignment, unit, incident = await _assignment_for_update(
-        assignment_id, session=session, actor=actor
+        assignment_id, session=session, actor=actor, action="assignment.accept"
     )
     if assignment.status in ("accepted", "en_route", "on_scene"):
         return assignment  # a retry: already done
@@ -524,7 +613,7 @@ async def decline(
     assignment_id: int, reason: str, *, session: AsyncSession, actor: Actor
 ) -> Assignment:
     assignment, unit, incident = await _assignment_for_update(
-        assignment_id, session=session, actor=actor
+        assignment_id, session=session, actor=actor, action="assignment.decline"
     )
     if assignment.status == "declined":
         return assignment
@@ -542,7 +631,7 @@ async def set_status(
     assignment_id: int, status: str, *, session: AsyncSession, actor: Actor
 ) -> Assignment:
     assignment, unit, incident = await _assignment_for_update(
-        assignment_id, session=session, actor=actor
+        assignment_id, session=session, actor=actor, action="assignment.status"
     )
     if assignment.status == status:
         return assignment
@@ -590,7 +679,7 @@ async def record_advice(
 ) -> Assignment:
     """The nurse desk records its advice to the officer; the request is then done (cleared)."""
     assignment, unit, incident = await _assignment_for_update(
-        assignment_id, session=session, actor=actor
+        assignment_id, session=session, actor=actor, action="assignment.advice"
     )
     if unit.kind != "nurse_desk":
         raise AppError(409, "not_advice", "Advice is recorded on nurse desk assignments only.")
@@ -603,7 +692,15 @@ async def record_advice(
     assignment.advice = advice
     assignment.s136_used = s136_used
     assignment.advice_at = await db_now(session)
-    await _move(assignment, unit, incident, "cleared", session=session, actor=actor)
+    await _move(
+        assignment,
+        unit,
+        incident,
+        "cleared",
+        session=session,
+        actor=actor,
+        detail={"advice": True, "s136_used": s136_used},
+    )
     return assignment
 
 
@@ -616,11 +713,19 @@ async def reassign(
     actor: Actor,
 ) -> Assignment:
     assignment, unit, incident = await _assignment_for_update(
-        assignment_id, session=session, actor=actor
+        assignment_id, session=session, actor=actor, action="assignment.reassign", dispatching=True
     )
     if not can_move(assignment.status, "cancelled"):
         raise _refuse_move(assignment, "cancelled")
-    await _move(assignment, unit, incident, "cancelled", session=session, actor=actor)
+    await _move(
+        assignment,
+        unit,
+        incident,
+        "cancelled",
+        session=session,
+        actor=actor,
+        detail={"reassigned": True},
+    )
     return await dispatch_by_hand(
         incident.id, unit.kind, callsign, force, session=session, actor=actor
     )

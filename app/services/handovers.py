@@ -1,16 +1,22 @@
-"""The handover board: every handover clock with its place, unit and state."""
+"""The handover board: every handover clock with its place, unit and state.
+
+Need to know (app/need_to_know.py): supervisors see their area's; a crew only its own unit's
+detentions (while it may read them); the nurse desk only those of incidents it was consulted on.
+Call handlers are not given the board (the router refuses them): a detention is not theirs.
+"""
 
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import clocks
+from app import clocks, need_to_know
 from app.auth.actor import Actor
 from app.database import db_now
 from app.errors import Unprocessable
 from app.models import Clock, Detention, PlaceOfSafety
 from app.schemas.detention import HandoverOut
+from app.services import assignments, audit
 from app.services.detention_clocks import clock_state
 
 STATES = ("open", "handed_over", "all")
@@ -53,6 +59,16 @@ async def list_handovers(
         start, end = period(from_, to, now)
         query = query.where(Clock.started_at >= start, Clock.started_at < end)
     rows = (await session.execute(query)).all()
+    if actor.role != "supervisor":
+        rows = await _visible(rows, session=session, actor=actor, now=now)
+    if rows:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="handover.list",
+            subject_type="incident",
+            detail={"incident_ids": sorted({clock.incident_id for clock, _d, _p in rows})},
+        )
     result = []
     for clock, detention, place in rows:
         st = clock_state(clock, now)
@@ -76,3 +92,29 @@ async def list_handovers(
             )
         )
     return result
+
+
+async def _visible(rows: list, *, session: AsyncSession, actor: Actor, now: datetime) -> list:
+    """The rows a crew or the nurse desk may see (supervisors see all)."""
+    access = await assignments.access_window(actor.area_id, session=session)
+    if actor.role == "crew":
+        return [
+            (clock, detention, place)
+            for clock, detention, place in rows
+            if need_to_know.crew_may_see_detention(
+                need_to_know.DetentionFacts(detention.unit_callsign, detention.ended_at),
+                actor.unit_callsign,
+                now=now,
+                access=access,
+            )
+        ]
+    if actor.role == "nurse":
+        jobs = await assignments.unit_jobs(
+            actor.unit_callsign, {clock.incident_id for clock, _d, _p in rows}, session=session
+        )
+        return [
+            row
+            for row in rows
+            if need_to_know.unit_may_see(jobs[row[0].incident_id], now=now, access=access)
+        ]
+    return []

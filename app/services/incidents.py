@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import rcrp
+from app import need_to_know, rcrp
 from app.auth.actor import Actor
 from app.database import db_now
 from app.dispatch import ownership
@@ -171,26 +171,52 @@ def _with_relations(query: Select[tuple[Incident]]) -> Select[tuple[Incident]]:
     )
 
 
-async def _load(incident_id: int, *, session: AsyncSession) -> Incident:
-    incident = await session.scalar(
+async def _find(incident_id: int, *, session: AsyncSession) -> Incident | None:
+    return await session.scalar(
         _with_relations(select(Incident).where(Incident.id == incident_id)).execution_options(
             populate_existing=True
         )
     )
+
+
+async def _load(incident_id: int, *, session: AsyncSession) -> Incident:
+    incident = await _find(incident_id, session=session)
     if incident is None:
         raise NotFound(f"Incident {incident_id}")
     return incident
 
 
-async def get(incident_id: int, *, session: AsyncSession, actor: Actor) -> Incident:
-    incident = await _load(incident_id, session=session)
-    # Need to know: another area's incident is not disclosed, not even that it exists; a crew or
-    # nurse desk sees the full record only of an incident their unit has taken.
-    unit_may_see = actor.role in ("call_handler", "supervisor") or await assignments.unit_has_taken(
-        incident_id, actor.unit_callsign, session=session
+async def may_read(incident: Incident, *, session: AsyncSession, actor: Actor) -> bool:
+    """Need to know (app/need_to_know.py): the area's call handlers and supervisors; a crew or
+    the nurse desk once its unit has taken the job, until the area's `crew_access_hours` after
+    it cleared it."""
+    if incident.area_id != actor.area_id:
+        return False
+    if actor.role in ("call_handler", "supervisor"):
+        return True
+    if actor.role not in need_to_know.UNIT_ROLES:
+        return False
+    return await assignments.unit_may_see(
+        incident.id,
+        actor.unit_callsign,
+        session=session,
+        now=await db_now(session),
+        access=timedelta(hours=incident.area.crew_access_hours),
     )
-    if incident.area_id != actor.area_id or not unit_may_see:
-        raise NotFound(f"Incident {incident_id}")
+
+
+async def get(incident_id: int, *, session: AsyncSession, actor: Actor) -> Incident:
+    incident = await _find(incident_id, session=session)
+    # Another area's incident, or one the unit has no (or no longer) need to know, answers as if
+    # it did not exist: its existence is not disclosed. The attempt is audited all the same.
+    if incident is None or not await may_read(incident, session=session, actor=actor):
+        raise await audit.denied(
+            NotFound(f"Incident {incident_id}"),
+            session=session,
+            actor=actor,
+            action="incident.read",
+            subject_id=incident_id,
+        )
     audit.record(
         session=session,
         actor=actor,
@@ -243,8 +269,10 @@ async def override(
         raise Unprocessable(
             "reason_required", "A call handler's override needs a reason.", "reason"
         )
-    live = await dispatch.live_assignments_for_update(incident_id, session=session)
-    incident = await _incident_for_update(incident_id, session=session, actor=actor)
+    live = await dispatch.live_assignments_for_update(incident_id, session=session, actor=actor)
+    incident = await _incident_for_update(
+        incident_id, session=session, actor=actor, action="incident.override"
+    )
     if incident.status == "closed":
         raise AppError(409, "incident_closed", "A closed incident's decision cannot be overridden.")
     area = await session.get_one(Area, incident.area_id)
@@ -268,7 +296,8 @@ async def override(
         action="incident.override",
         subject_type="incident",
         subject_id=incident.id,
-        detail={"from": incident.decision["outcome"], "to": data.outcome, "reason": data.reason},
+        # The reason is kept on the override row (pseudonymised with the record), not here.
+        detail={"from": incident.decision["outcome"], "to": data.outcome},
     )
     await session.flush()
     # Units the new outcome no longer calls for are stood down (their crews see "withdrawn");
@@ -283,17 +312,24 @@ async def override(
 
 
 async def _incident_for_update(
-    incident_id: int, *, session: AsyncSession, actor: Actor
+    incident_id: int, *, session: AsyncSession, actor: Actor, action: str
 ) -> Incident:
     # Callers that also change assignments lock those (and their units) first: the order
-    # assignment, unit, incident is the same on every path, so none can deadlock.
+    # assignment, unit, incident is the same on every path, so none can deadlock. The area is in
+    # the statement's condition, so another area's row is never locked.
     incident = await session.scalar(
         select(Incident)
         .where(Incident.id == incident_id, Incident.area_id == actor.area_id)
         .with_for_update()
     )
     if incident is None:
-        raise NotFound(f"Incident {incident_id}")
+        raise await audit.denied(
+            NotFound(f"Incident {incident_id}"),
+            session=session,
+            actor=actor,
+            action=action,
+            subject_id=incident_id,
+        )
     return incident
 
 
@@ -301,7 +337,9 @@ async def record_handoff(
     incident_id: int, data: HandoffCreate, *, session: AsyncSession, actor: Actor
 ) -> Incident:
     """The desk passed the incident to another agency; its task is done."""
-    incident = await _incident_for_update(incident_id, session=session, actor=actor)
+    incident = await _incident_for_update(
+        incident_id, session=session, actor=actor, action="incident.handoff"
+    )
     now = await db_now(session)
     at = data.at or now
     check_not_future(at, "at", now=now)
@@ -338,7 +376,7 @@ async def record_handoff(
         action="incident.handoff",
         subject_type="incident",
         subject_id=incident.id,
-        detail={"to": data.to, "reference": data.reference},
+        detail={"to": data.to},
     )
     await escalations.resolve(
         session=session,
@@ -359,8 +397,10 @@ async def close(
     if data.reason == "other" and not data.note:
         raise Unprocessable("note_required", "Say why it is closed (reason: other).", "note")
     # Assignment and unit rows first (the lock order every path keeps), then the incident.
-    live = await dispatch.live_assignments_for_update(incident_id, session=session)
-    incident = await _incident_for_update(incident_id, session=session, actor=actor)
+    live = await dispatch.live_assignments_for_update(incident_id, session=session, actor=actor)
+    incident = await _incident_for_update(
+        incident_id, session=session, actor=actor, action="incident.close"
+    )
     if incident.status == "closed":
         if incident.close_reason == data.reason and incident.close_note == (data.note or None):
             return await _load(incident.id, session=session)  # a retry
@@ -415,7 +455,8 @@ def _override_out(row: IncidentOverride) -> OverrideOut:
     )
 
 
-def to_out(incident: Incident) -> IncidentOut:
+def to_out(incident: Incident, *, role: str) -> IncidentOut:
+    """`role`: the viewer's (the nurse's advice is shown only to those with need to know)."""
     overrides = [_override_out(o) for o in incident.overrides]
     return IncidentOut.model_validate(
         {
@@ -441,7 +482,9 @@ def to_out(incident: Incident) -> IncidentOut:
             "override": overrides[-1] if overrides else None,
             "overrides": overrides,
             "assignments": [
-                assignments.out(a, a.unit, a.offered_by.username if a.offered_by else None)
+                assignments.out(
+                    a, a.unit, a.offered_by.username if a.offered_by else None, role=role
+                )
                 for a in incident.assignments
             ],
             "caller_advice": incident.caller_advice,
