@@ -245,6 +245,9 @@ async def test_risk_to_life_offer_has_the_short_limit_and_is_flagged_urgent(
     assert events[urgent["id"]]["urgent"] is True
     assert events[urgent["id"]]["risk_level"] == "immediate"
     assert events[routine["id"]]["urgent"] is False
+    # A tablet that missed the event reads the same over REST.
+    listed = (await client.get("/api/v1/assignments", headers=supervisor)).json()
+    assert {a["id"]: a["urgent"] for a in listed} == {urgent["id"]: True, routine["id"]: False}
 
 
 async def test_a_freed_unit_takes_the_oldest_highest_risk_waiting_incident(

@@ -37,6 +37,9 @@ class AssignmentOut(OutputModel):
     # In `GET /assignments` only, for active assignments: the need-to-know summary the offer event
     # carries, so a tablet that restarted (and missed the event) still shows where and who.
     incident: dict[str, Any] | None = None
+    # Active offers and jobs in `GET /assignments`: risk to life (the shorter time to accept),
+    # as the offer event says, for a tablet that missed it.
+    urgent: bool = False
 
 
 class DeclineRequest(InputModel):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import need_to_know
 from app.auth.actor import Actor
 from app.database import db_now
+from app.dispatch import priority
 from app.dispatch.transitions import ACTIVE
 from app.errors import NotFound
 from app.models import Area, Assignment, Incident, Unit, User
@@ -74,6 +75,7 @@ async def list_visible(
         incident = incidents.get(assignment.incident_id) if assignment.status in ACTIVE else None
         if incident is not None:
             item.incident = events.incident_summary(incident, unit.kind)
+            item.urgent = incident.effective_outcome in priority.URGENT_OUTCOMES
         result.append(item)
     for incident_id in sorted(active_ids):
         audit.record(
