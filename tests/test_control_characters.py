@@ -254,3 +254,16 @@ def test_every_text_field_of_every_request_schema_is_one_line_or_free_text():
         if not _is_ruled(text_type)
     ]
     assert unruled == []
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"], ids=["before", "after"]
+)
+async def test_a_time_with_no_utc_form_is_422_not_a_driver_error(client, handler, session, when):
+    before = await counts(session)
+    response = await client.post(
+        "/api/v1/incidents", json=incident_with(reported_at=when), headers=handler
+    )
+    assert response.status_code == 422, response.text
+    assert fields_of(response) == ["reported_at"]
+    assert await counts(session) == before

@@ -13,9 +13,24 @@ from pydantic_core import PydanticCustomError
 
 from app.schemas.text_rules import bad_character, problem_message
 
+
+def _representable_in_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00+14:00 is a valid time that has no UTC form in Python: it used to fail in
+    # the database driver (a 500, with the statement's parameters in the error).
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_out_of_range", "is outside the years 1 to 9999 once in UTC"
+        ) from None
+    return value
+
+
 # Times go out as ISO 8601 in UTC with an explicit offset.
 UtcDatetime = Annotated[
-    AwareDatetime, PlainSerializer(lambda v: v.astimezone(UTC).isoformat(), return_type=str)
+    AwareDatetime,
+    AfterValidator(_representable_in_utc),
+    PlainSerializer(lambda v: v.astimezone(UTC).isoformat(), return_type=str),
 ]
 
 
