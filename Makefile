@@ -13,11 +13,12 @@ LOCK := $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --pyt
 
 .PHONY: run test install lock migrate lint bench demo screenshots clean
 
+# The project itself runs from this folder (a .pth file, as an editable install makes, with no
+# build step and so nothing fetched outside the lock).
 $(STAMP): requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -r requirements-dev.lock
-	# The project itself runs from this folder (as an editable install would, with no build step).
-	$(BIN)/python -c "import pathlib, sysconfig; \
+	@$(BIN)/python -c "import pathlib, sysconfig; \
 		pathlib.Path(sysconfig.get_path('purelib'), 'street_triage.pth').write_text('$(CURDIR)\n')"
 	touch $(STAMP)
 
