@@ -189,6 +189,9 @@ async def test_the_canary_never_reaches_the_server_output(start_server):
             json={"outcome": "not_a_real_outcome", "reason": CANARY_NAME},
         )
 
+    # Checked now as well as at the end: each failure so far is logged as it happens.
+    assert_no_canary(server.log())
+
     # Sockets killed in the middle of a request that carries the canary.
     body = json.dumps(canary_incident()).encode()
     head = (
