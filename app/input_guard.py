@@ -55,7 +55,12 @@ def check_body(content_type: str, body: bytes) -> list[tuple[str, str]]:
             parsed: Any = json.loads(body)
         except ValueError:
             return []  # the route answers 400 malformed_json
-        return find_bad_strings(parsed)
+        except RecursionError:
+            return [("body", "nested too deeply")]
+        try:
+            return find_bad_strings(parsed)
+        except RecursionError:
+            return [("body", "nested too deeply")]
     return []
 
 

@@ -267,3 +267,12 @@ async def test_a_time_with_no_utc_form_is_422_not_a_driver_error(client, handler
     assert response.status_code == 422, response.text
     assert fields_of(response) == ["reported_at"]
     assert await counts(session) == before
+
+
+async def test_json_nested_too_deeply_is_422_not_500(client, handler):
+    deep = b'{"person": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    response = await client.post(
+        "/api/v1/incidents", content=deep, headers={**handler, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert fields_of(response) == ["body"]
