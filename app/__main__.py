@@ -46,6 +46,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         ws_ping_interval=settings.ws_ping_interval_seconds,
         ws_ping_timeout=settings.ws_ping_interval_seconds,
+        ws_max_size=64 * 1024,  # a bigger frame closes the socket with 1009 (message too big)
+        server_header=False,  # no `server: uvicorn`
         log_level="info",
     )
     return 0

@@ -31,7 +31,14 @@ _embedded: Any = None  # the pgserver handle, kept so it stops when the process 
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded server under data_dir and return its asyncpg URL."""
     global _embedded
-    import pgserver  # imported late: only embedded mode needs it
+    try:
+        import pgserver  # imported late: only embedded mode needs it
+    except ImportError as exc:
+        raise SystemExit(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set "
+            "DATABASE_URL (production), or install the `embedded` extra for development "
+            "(make run does)"
+        ) from exc
 
     data_dir.mkdir(parents=True, exist_ok=True)
     if _embedded is None:
@@ -71,6 +78,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # A statement's parameters are person data: never in an exception's text, so never in a
+        # log (app/log_policy.py drops the messages as well).
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": "street-triage", "timezone": "UTC"}},
     )
 

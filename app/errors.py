@@ -10,6 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.log_policy import describe_exception, safe_traceback
+from app.security_headers import response_headers
+
 log = logging.getLogger(__name__)
 
 
@@ -114,9 +117,27 @@ async def _on_http_error(_: Request, exc: StarletteHTTPException) -> JSONRespons
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # The type, the route and the request id, and where it happened: never the exception's
+    # message, which may quote the request's values (app/log_policy.py).
+    route = request.scope.get("route")
+    log.error(
+        "unhandled %s on %s %s (request id %s)\n%s",
+        describe_exception(exc),
+        request.method,
+        getattr(route, "path", "(no route)"),
+        getattr(request.state, "request_id", "-"),
+        safe_traceback(exc),
+    )
+    request_id = getattr(request.state, "request_id", None)
+    headers = {
+        **response_headers(request.scope),
+        "Cache-Control": "no-store",
+        **({"X-Request-ID": request_id} if request_id else {}),
+    }
     return JSONResponse(
-        error_body("internal_error", "Something went wrong; nothing was saved. Try again."), 500
+        error_body("internal_error", "Something went wrong; nothing was saved. Try again."),
+        500,
+        headers=headers,
     )
 
 

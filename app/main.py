@@ -10,6 +10,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app import log_policy
+from app.api_docs import install_api_docs
 from app.auth.throttle import SignInThrottle
 from app.config import Settings, get_settings
 from app.database import (
@@ -19,6 +21,7 @@ from app.database import (
     resolve_secret_key,
 )
 from app.errors import install_error_handlers
+from app.input_guard import ControlCharacterGuard
 from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.realtime import outbox  # noqa: F401  (registers the commit hook that writes events)
 from app.realtime.hub import Hub
@@ -43,6 +46,7 @@ from app.routers import (
     units,
     ws,
 )
+from app.security_headers import SecurityHeadersMiddleware
 from app.services import user_sessions
 from app.workers import Workers
 
@@ -61,6 +65,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Logging is configured by now (uvicorn's handlers included): no handler may print an
+        # exception's message, which can hold person data.
+        log_policy.install()
         url = database_url or resolve_database_url(settings)
         state = app.state
         state.settings = settings
@@ -99,9 +106,16 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by app/api_docs.py: local assets, signed-in only in production.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    # Outermost last: the body is capped before the guard reads it; every answer gets headers.
+    app.add_middleware(ControlCharacterGuard)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
     app.state.sign_in_throttle = SignInThrottle()
@@ -126,5 +140,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     for module in routers:
         app.include_router(module.router)
+    install_api_docs(app, signed_in_only=settings.environment == "prod")
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

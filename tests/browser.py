@@ -1,5 +1,6 @@
 """Headless Chromium (Debian's) driven by Playwright, for the web apps."""
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -55,3 +56,14 @@ async def sign_in(page, username: str, password: str = LIVE_PASSWORD) -> None:
     await page.get_by_test_id("username").fill(username)
     await page.get_by_test_id("password").fill(password)
     await page.get_by_test_id("login-submit").click()
+
+
+async def wait_for_true(page, expression: str, *, timeout: float = 5.0) -> None:
+    """Wait until `expression` is true in the page. (Playwright's wait_for_function evaluates its
+    string with `eval` inside the page, which the pages' CSP refuses; `evaluate` is not subject
+    to it.)"""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await page.evaluate(expression):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"still false after {timeout} s: {expression}")
+        await asyncio.sleep(0.1)

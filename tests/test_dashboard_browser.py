@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.database import create_engine, create_sessionmaker
 from app.realtime.outbox import PendingEvent, emit
-from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in
+from tests.browser import SCREENSHOTS, browser, needs_chromium, sign_in, wait_for_true
 from tests.factories import incident
 from tests.live import add_user, connect
 from tests.test_s136_api import detention
@@ -389,10 +389,10 @@ async def test_an_escalation_sounds_repeats_on_top_and_leaves_when_acknowledged(
         )
         since = row.get_by_test_id("escalation-since")
         first_since = await since.inner_text()
-        await page.wait_for_function(
+        await wait_for_true(
+            page,
             f"document.querySelector('{row_selector(escalation_id)} .esc-ago')"
             f".textContent !== {json.dumps(first_since)}",
-            timeout=5_000,
         )  # the time since it was raised ticks
 
         # announced again: sounds again, still on top
@@ -400,9 +400,7 @@ async def test_an_escalation_sounds_repeats_on_top_and_leaves_when_acknowledged(
         await page.locator(
             f'{row_selector(escalation_id)}:not([data-announced-count="1"])'
         ).wait_for(timeout=15_000)
-        await page.wait_for_function(
-            f"Number(document.body.dataset.sounds || 0) > {sounds_before}", timeout=5_000
-        )
+        await wait_for_true(page, f"Number(document.body.dataset.sounds || 0) > {sounds_before}")
         assert await escalation_row(page).first.get_attribute("data-escalation-id") == str(
             escalation_id
         )
@@ -418,7 +416,7 @@ async def test_an_escalation_sounds_repeats_on_top_and_leaves_when_acknowledged(
         # muted: the next repeat is shown but not sounded
         await page.get_by_test_id("sound-toggle").click()
         assert await page.get_by_test_id("sound-toggle").get_attribute("data-state") == "muted"
-        await page.wait_for_function("document.body.dataset.lastSound === 'muted'", timeout=15_000)
+        await wait_for_true(page, "document.body.dataset.lastSound === 'muted'", timeout=15)
         await page.get_by_test_id("sound-toggle").click()
         assert await page.get_by_test_id("sound-toggle").get_attribute("data-state") == "on"
 

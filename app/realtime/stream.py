@@ -5,12 +5,18 @@ from the table every visible event with id > after, then send queued events, ski
 already sent. Every event id at or below the hub's position at subscription time was committed
 before it, so replay finds it; every later one reaches the queue. A database session is held only
 for each replay page or command, never for the life of the socket.
+
+What a client may send is bounded: frames of at most 64 KiB (uvicorn's `ws_max_size`, closed with
+1009), and at most `MESSAGE_RATE` messages a second in bursts of `MESSAGE_BURST` (a token bucket
+per socket; past it the socket is closed with 1008). A tablet pings every few seconds and sends a
+command when a person taps: far below either.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -18,10 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from app.log_policy import describe_exception, safe_traceback
 from app.models.event import Event, EventRetention
 from app.realtime.audience import Viewer, sees_restricted, sql_filter, summary_of
 from app.realtime.delivery_audit import deliveries
 from app.realtime.hub import OVERFLOW, Hub, Subscription
+from app.realtime.rate import TokenBucket
 from app.realtime.wire import control, render
 from app.services import assignments
 
@@ -31,6 +39,9 @@ REPLAY_PAGE = 500
 SEND_TIMEOUT = 10.0
 
 CLOSE_TOO_SLOW = 4008
+CLOSE_POLICY_VIOLATION = 1008
+MESSAGE_RATE = 10.0  # messages a second, on average
+MESSAGE_BURST = 20
 CommandHandler = Callable[[Viewer, dict[str, Any]], Awaitable[str]]
 
 
@@ -45,6 +56,8 @@ class SubscriberStream:
         on_command: CommandHandler,
         send_timeout: float = SEND_TIMEOUT,
         guard: Callable[[], Awaitable[None]] | None = None,
+        message_rate: float = MESSAGE_RATE,
+        message_burst: int = MESSAGE_BURST,
     ) -> None:
         self.websocket = websocket
         self.viewer = viewer
@@ -56,6 +69,7 @@ class SubscriberStream:
         self.guard = guard
         self.last_sent = 0
         self._send_lock = asyncio.Lock()
+        self._bucket = TokenBucket(rate=message_rate, burst=message_burst)
 
     async def run(self, after: int | None) -> None:
         subscription = self.hub.subscribe(self.viewer)
@@ -155,20 +169,43 @@ class SubscriberStream:
 
     async def _receive(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+            if not self._bucket.take(time.monotonic()):
+                await close_quietly(
+                    self.websocket,
+                    CLOSE_POLICY_VIOLATION,
+                    f"too many messages: at most {self._bucket.rate:g} a second "
+                    f"(bursts of {self._bucket.burst})",
+                )
+                return
+            await self.send(await self._answer(message.get("text")))
+
+    async def _answer(self, raw: str | None) -> str:
+        """The reply to one text frame (binary frames have no meaning here)."""
+        kind: Any = None
+        message: Any = {}
+        if raw is not None:
             try:
                 message = json.loads(raw)
                 kind = message.get("type") if isinstance(message, dict) else None
-            except ValueError:
-                kind, message = None, {}
-            if kind == "ping":
-                await self.send(control("pong"))
-            elif isinstance(kind, str) and kind:
-                await self.send(await self.on_command(self.viewer, message))
-            else:
-                await self.send(
-                    control("error", code="bad_message", message='Send JSON like {"type": "ping"}.')
-                )
+            except (ValueError, RecursionError):  # RecursionError: nesting too deep
+                kind = None
+        if kind == "ping":
+            return control("pong")
+        if not (isinstance(kind, str) and kind):
+            return control("error", code="bad_message", message='Send JSON like {"type": "ping"}.')
+        try:
+            return await self.on_command(self.viewer, message)
+        except Exception as exc:
+            # Logged by type and place only: the command may carry person data.
+            log.error(
+                "websocket command failed: %s\n%s", describe_exception(exc), safe_traceback(exc)
+            )
+            return control(
+                "error", code="internal_error", message="That command failed; nothing was saved."
+            )
 
 
 async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.schemas.common import InputModel, OutputModel
+from app.schemas.common import InputModel, OneLine, OutputModel
 from app.schemas.incident import Category
 from app.schemas.place_of_safety import PlaceType
 
@@ -26,8 +26,10 @@ GoalsByPlaceType = dict[PlaceType, HandoverGoal | None]
 
 
 class AreaFields(InputModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    rule_set: Annotated[str, StringConstraints(min_length=1, max_length=80)] = "default"
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+    ]
+    rule_set: Annotated[str, StringConstraints(min_length=1, max_length=80), OneLine] = "default"
     rcrp_scope: RcrpScope = Field(default_factory=RcrpScope)
     handover_goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
     handover_warning_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 45
@@ -53,10 +55,12 @@ class AreaCreate(AreaFields):
 
 class AreaUpdate(InputModel):
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+        ]
         | None
     ) = None
-    rule_set: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    rule_set: Annotated[str, StringConstraints(min_length=1, max_length=80), OneLine] | None = None
     rcrp_scope: RcrpScope | None = None
     handover_goal_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
     handover_warning_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None

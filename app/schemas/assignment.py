@@ -2,7 +2,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
-from app.schemas.common import InputModel, OutputModel, UtcDatetime
+from app.schemas.common import FreeText, InputModel, OutputModel, UtcDatetime
 from app.schemas.unit import Callsign, UnitKind
 
 AssignmentStatus = Literal[
@@ -16,7 +16,9 @@ AssignmentStatus = Literal[
     "on_scene",
     "cleared",
 ]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), FreeText
+]
 
 
 class AssignmentOut(OutputModel):
@@ -50,7 +52,9 @@ class AdviceRequest(InputModel):
     """The nurse desk's advice to the officer, and whether s136 was then used. Clears the
     assignment."""
 
-    advice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    advice: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), FreeText
+    ]
     s136_used: bool
 
 

@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StringConstraints
 
-from app.schemas.common import InputModel, OutputModel, UtcDatetime
+from app.schemas.common import FreeText, InputModel, OneLine, OutputModel, UtcDatetime
 from app.schemas.incident import LocationKind
 
 Power = Literal["s136", "s135"]
@@ -24,8 +24,12 @@ ClockKind = Literal["handover", "assessment", "detention", "welfare_check"]
 ClockState = Literal["waiting", "warning", "breached", "handed_over", "stopped"]
 # Why a clock stopped: only `handed_over` is a handover (an outcome first is `ended`).
 StopReason = Literal["handed_over", "transferred", "ended", "assessed"]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Who = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), FreeText
+]
+Who = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+]
 
 
 class Consultation(InputModel):

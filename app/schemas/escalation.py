@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from app.schemas.common import InputModel, OutputModel, UtcDatetime
+from app.schemas.common import FreeText, InputModel, OutputModel, UtcDatetime
 
 EscalationState = Literal["open", "acknowledged", "all"]
 
@@ -24,4 +24,6 @@ class EscalationOut(OutputModel):
 
 class EscalationAcknowledge(InputModel):
     # What was done about it, in a few words (e.g. "Asked TC3 to break off and attend").
-    action: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    action: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), FreeText
+    ]

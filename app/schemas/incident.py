@@ -3,7 +3,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StringConstraints
 
 from app.schemas.assignment import AssignmentOut
-from app.schemas.common import InputModel, OutputModel, ShortText, Text, UtcDatetime
+from app.schemas.common import (
+    FreeText,
+    InputModel,
+    OneLine,
+    OutputModel,
+    ShortText,
+    Text,
+    UtcDatetime,
+)
 from app.schemas.decision import Decision, Outcome
 
 Source = Literal[
@@ -38,7 +46,7 @@ Flag = StrictBool | None  # true, false, or null: not asked
 
 class Location(InputModel):
     description: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), OneLine
     ]
     lat: Annotated[StrictFloat | StrictInt, Field(ge=-90, le=90)] | None = None
     lon: Annotated[StrictFloat | StrictInt, Field(ge=-180, le=180)] | None = None
@@ -47,18 +55,20 @@ class Location(InputModel):
 
 class Person(InputModel):
     name: ShortText | None = None
-    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    description: Annotated[str, StringConstraints(max_length=1000), FreeText] | None = None
     age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
     gender: Gender | None = None
-    language: Annotated[str, StringConstraints(max_length=40)] | None = None
-    communication_needs: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    language: Annotated[str, StringConstraints(max_length=40), OneLine] | None = None
+    communication_needs: Annotated[str, StringConstraints(max_length=1000), FreeText] | None = None
 
 
 class Caller(InputModel):
     name: ShortText | None = None
     # e.g. "PC 1234, Nottinghamshire Police" or "ward nurse"
     role: ShortText | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    phone: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), OneLine] | None
+    ) = None
 
 
 class Risk(InputModel):
@@ -86,7 +96,7 @@ class IncidentCreate(InputModel):
     """What a call handler takes. Risk and context questions left out count as not asked."""
 
     # The area's code; defaults to the signed-in user's own area.
-    area: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    area: Annotated[str, StringConstraints(min_length=1, max_length=40), OneLine] | None = None
     source: Source
     category: Category
     # When the call came in; defaults to now. Up to 2 minutes in the future (clock skew).
@@ -101,21 +111,25 @@ class IncidentCreate(InputModel):
 
 class OverrideCreate(InputModel):
     outcome: Outcome
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), FreeText] | None
+    ) = None
 
 
 class IncidentClose(InputModel):
     reason: CloseReason
     # Required when the reason is "other".
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    note: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), FreeText] | None
+    ) = None
 
 
 class HandoffCreate(InputModel):
     to: HandoffTarget
     # The reference the receiving agency gave (their incident or case number), if any.
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
-        None
-    )
+    reference: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine] | None
+    ) = None
     # When it was passed on; defaults to now. Up to 2 minutes in the future (clock skew).
     at: UtcDatetime | None = None
 

@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StringConstraints
 
-from app.schemas.common import InputModel, OutputModel
+from app.schemas.common import FreeText, InputModel, OneLine, OutputModel
 
 PlaceType = Literal[
     "health_based_place_of_safety",
@@ -11,9 +11,11 @@ PlaceType = Literal[
     "private_home",
     "other",
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine
+]
 Beds = Annotated[int, Field(ge=0, le=500)]
-Exclusions = Annotated[str, StringConstraints(max_length=2000)]
+Exclusions = Annotated[str, StringConstraints(max_length=2000), FreeText]
 Latitude = Annotated[StrictFloat | StrictInt, Field(ge=-90, le=90)]
 Longitude = Annotated[StrictFloat | StrictInt, Field(ge=-180, le=180)]
 
@@ -22,7 +24,7 @@ class PlaceOfSafetyCreate(InputModel):
     name: Name
     type: PlaceType
     # Defaults to your own area.
-    area: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    area: Annotated[str, StringConstraints(min_length=1, max_length=40), OneLine] | None = None
     available_beds: Beds = 0
     accepts_under_18: bool = False
     exclusions: Exclusions | None = None

@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StringConstraints
 
-from app.schemas.common import InputModel, OutputModel, UtcDatetime
+from app.schemas.common import InputModel, OneLine, OutputModel, UtcDatetime
 
 UnitKind = Literal["triage_car", "nurse_desk"]
 UnitStatus = Literal[
@@ -14,7 +14,9 @@ Longitude = Annotated[StrictFloat | StrictInt, Field(ge=-180, le=180)]
 
 
 class CrewMember(InputModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine
+    ]
     role: Literal["officer", "nurse"]
 
 
@@ -22,7 +24,7 @@ class UnitCreate(InputModel):
     callsign: Callsign
     kind: UnitKind
     # Defaults to the creator's area.
-    area: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    area: Annotated[str, StringConstraints(min_length=1, max_length=40), OneLine] | None = None
     crew: Annotated[list[CrewMember], Field(max_length=6)] = []
     status: UnitStatus = "off_duty"
     lat: Latitude | None = None
